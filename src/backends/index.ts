@@ -1,0 +1,15 @@
+// The backend layer: maps a start method to the backend that runs its workers.
+import { processBackend, processParentChannel } from './process.ts';
+import { threadBackend, threadParentChannel } from './thread.ts';
+import type { Backend, LocalMethod, ParentChannel } from './types.ts';
+import { isMainThread } from 'node:worker_threads';
+
+/** The backend for `method`. */
+export function backendFor(method: LocalMethod): Backend {
+  return method === 'process' ? processBackend : threadBackend;
+}
+
+/** The channel from this worker to its parent (a child process's main thread uses IPC). */
+export function parentChannel(): ParentChannel {
+  return isMainThread ? processParentChannel() : threadParentChannel();
+}

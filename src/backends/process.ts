@@ -1,0 +1,95 @@
+// The process backend: workers are child processes forked with advanced (structured clone) serialization.
+import { fork, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
+import { kEntryUrl } from './urls.ts';
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+// At exit, a child still running is either daemonic (non-daemonic ones keep Node alive) or we
+// are leaving through process.exit(): either way Python terminates it, so do we.
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGTERM');
+  });
+}
+
+function resourceFlags(limits: NonNullable<Parameters<Backend['spawn']>[0]['resourceLimits']>): string[] {
+  const flags: string[] = [];
+  if (limits.maxOldGenerationSizeMb) flags.push(`--max-old-space-size=${limits.maxOldGenerationSizeMb}`);
+  if (limits.maxYoungGenerationSizeMb) flags.push(`--max-semi-space-size=${Math.max(1, Math.floor(limits.maxYoungGenerationSizeMb / 3))}`);
+  if (limits.stackSizeMb) flags.push(`--stack-size=${Math.floor(limits.stackSizeMb * 1024)}`);
+  return flags;
+}
+
+/** Runs workers as child processes of this one: isolated memory, signals, `process.exit`. */
+export const processBackend: Backend = {
+  method: 'process',
+  spawn(options, events) {
+    installExitHook();
+    const child = fork(kEntryUrl, [], {
+      serialization: 'advanced',
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      env: options.env ?? process.env,
+      execArgv: [
+        ...process.execArgv,
+        ...(options.resourceLimits ? resourceFlags(options.resourceLimits) : []),
+        ...(options.execArgv ?? []),
+      ],
+    });
+    live.add(child);
+    // The child says hello once its boot listener is attached; messages sent earlier could be lost.
+    const pending: [ToWorker, Transferable[] | undefined][] = [];
+    let greeted = false;
+    const send = (msg: ToWorker) => {
+      if (child.connected) child.send(msg, (err) => err && void 0);
+    };
+    child.on('message', (msg: FromWorker) => {
+      if (msg.t === 'hello') {
+        greeted = true;
+        send({ t: 'boot', boot: options.boot });
+        for (const [m] of pending.splice(0)) send(m);
+        return;
+      }
+      events.message(msg);
+    });
+    child.on('error', () => {
+      // 'error' reports a failed kill/send; 'exit' still follows for a dead child.
+    });
+    child.on('exit', (code, signal) => {
+      live.delete(child);
+      const exitCode = code ?? -(constants.signals[signal as keyof typeof constants.signals] ?? 1);
+      events.exit(exitCode, signal);
+    });
+    return {
+      pid: child.pid ?? -1,
+      ident: child.pid ?? -1,
+      post: (msg: ToWorker, transfer?: Transferable[]) => {
+        if (greeted) send(msg);
+        else pending.push([msg, transfer]);
+      },
+      terminate: () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGTERM')),
+      kill: () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')),
+      ref: () => {
+        child.ref();
+        (child.channel as { ref?: () => void } | undefined)?.ref?.();
+      },
+      unref: () => {
+        child.unref();
+        (child.channel as { unref?: () => void } | undefined)?.unref?.();
+      },
+    };
+  },
+};
+
+/** The worker side of a child process's channel. */
+export function processParentChannel(): ParentChannel {
+  return {
+    post: (msg) => void process.send!(msg),
+    onMessage: (listener) => process.on('message', listener as (m: unknown) => void),
+    unref: () => (process.channel as { unref?: () => void } | undefined)?.unref?.(),
+  };
+}

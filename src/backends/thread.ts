@@ -1,0 +1,56 @@
+// The thread backend: workers are worker_threads of this process.
+import { Worker, parentPort } from 'node:worker_threads';
+import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
+import { kEntryUrl } from './urls.ts';
+
+/** Runs workers as `worker_threads` Workers sharing this process's memory. */
+export const threadBackend: Backend = {
+  method: 'thread',
+  spawn(options, events) {
+    const worker = new Worker(kEntryUrl, {
+      workerData: options.boot,
+      transferList: options.transfer as never[],
+      name: options.name,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.execArgv ? { execArgv: [...options.execArgv] } : {}),
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
+    // A thread has no signals: remember which stop was asked for, to report −15 or −9 as Python does.
+    let requested: number | null = null;
+    let exited = false;
+    worker.on('message', (msg: FromWorker) => events.message(msg));
+    worker.on('error', (err) => {
+      // The runtime catches the target's errors itself; this is a failure of the runtime or an
+      // out-of-memory stop. Report it the way an uncaught error in a process would look.
+      process.stderr.write(`Process ${options.name}:\n${err?.stack ?? err}\n`);
+    });
+    worker.on('exit', (code) => {
+      exited = true;
+      events.exit(requested ?? code, requested === -9 ? 'SIGKILL' : requested === -15 ? 'SIGTERM' : null);
+    });
+    const stop = (code: number) => {
+      if (exited || requested !== null) return;
+      requested = code;
+      void worker.terminate();
+    };
+    return {
+      pid: process.pid,
+      ident: worker.threadId,
+      post: (msg: ToWorker, transfer?: Transferable[]) => worker.postMessage(msg, transfer as never[]),
+      terminate: () => stop(-15),
+      kill: () => stop(-9),
+      ref: () => worker.ref(),
+      unref: () => worker.unref(),
+    };
+  },
+};
+
+/** The worker side of a thread's channel. */
+export function threadParentChannel(): ParentChannel {
+  const port = parentPort!;
+  return {
+    post: (msg, transfer) => port.postMessage(msg, transfer as never[]),
+    onMessage: (listener) => port.on('message', listener),
+    unref: () => port.unref(),
+  };
+}

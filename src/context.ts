@@ -1,0 +1,128 @@
+// Contexts: one per start method, each exposing the whole API bound to it; the only place that branches on the method.
+import { InvalidStateError } from './errors.ts';
+import { activeChildren, cpuCount, currentProcess, isMainProcess, parentProcess } from './info.ts';
+import { getLogger, logToStderr } from './logging.ts';
+import { Process as BaseProcess, kContextMethod } from './process.ts';
+import { ref } from './reduction/functions.ts';
+import { transfer } from './reduction/values.ts';
+import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
+import type { LocalMethod } from './backends/types.ts';
+import { checkOneOf, checkOptions } from './validate.ts';
+
+/** A way of starting workers: `'thread'` (worker_threads, the default) or `'process'` (child processes). */
+export type StartMethod = LocalMethod;
+
+const kMethods = ['thread', 'process', 'cluster'] as const;
+
+/**
+ * The whole API bound to one start method: `mp.getContext('process').Process` starts child
+ * processes whatever the default is.
+ * @example
+ * const ctx = mp.getContext('process')
+ * const p = new ctx.Process({ target: work })
+ */
+export class Context {
+  /** The start method of this context. */
+  readonly method: StartMethod;
+  /** `Process` bound to this context. */
+  readonly Process: typeof BaseProcess;
+
+  constructor(method: StartMethod) {
+    this.method = method;
+    this.Process = class Process<A extends unknown[] = unknown[]> extends BaseProcess<A> {
+      static override readonly [kContextMethod]: LocalMethod | undefined = method;
+    };
+  }
+
+  /** See {@link cpuCount}. */
+  readonly cpuCount = cpuCount;
+  /** See {@link currentProcess}. */
+  readonly currentProcess = currentProcess;
+  /** See {@link parentProcess}. */
+  readonly parentProcess = parentProcess;
+  /** See {@link activeChildren}. */
+  readonly activeChildren = activeChildren;
+  /** See {@link isMainProcess}. */
+  readonly isMainProcess = isMainProcess;
+  /** See {@link getLogger}. */
+  readonly getLogger = getLogger;
+  /** See {@link logToStderr}. */
+  readonly logToStderr = logToStderr;
+  /** See {@link ref}. */
+  readonly ref = ref;
+  /** See {@link transfer}. */
+  readonly transfer = transfer;
+  /** See {@link getAllStartMethods}. */
+  readonly getAllStartMethods = getAllStartMethods;
+
+  /** With no method, this context; otherwise the context of `method`. */
+  getContext(method?: StartMethod | 'cluster'): Context {
+    return method === undefined ? this : getContext(method);
+  }
+  /** This context's method. */
+  getStartMethod(_options?: { allowNone?: boolean }): StartMethod {
+    return this.method;
+  }
+  /** A concrete context's method cannot change: always throws, as Python's does. */
+  setStartMethod(_method: StartMethod | null, _options?: { force?: boolean }): never {
+    throw new InvalidStateError('cannot set start method of concrete context', 'ERR_CONCRETE_CONTEXT');
+  }
+}
+
+const contexts = new Map<StartMethod, Context>();
+
+/**
+ * The context of `method`, or the default context (fixing the default) when omitted.
+ * `'cluster'` is part of the design but not available in this version.
+ * @example
+ * const { Pool } = mp.getContext('process')
+ */
+export function getContext(method?: StartMethod | 'cluster', options?: Record<string, unknown>): Context {
+  checkOptions(options, 'options');
+  const chosen = method ?? fixMethod();
+  checkOneOf(chosen, 'method', kMethods);
+  if (chosen === 'cluster') {
+    throw Object.assign(new Error("The 'cluster' context is not available in this version of multiprocessing-ts; use 'thread' or 'process'."), {
+      code: 'ERR_UNSUPPORTED_CONTEXT',
+    });
+  }
+  let ctx = contexts.get(chosen);
+  if (!ctx) contexts.set(chosen, (ctx = new Context(chosen)));
+  return ctx;
+}
+
+/**
+ * Sets the default start method. A second call throws unless `{ force: true }`; `null` with
+ * force resets it, as in Python.
+ * @example
+ * if (mp.isMainProcess()) mp.setStartMethod('process')
+ */
+export function setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
+  checkOptions(options, 'options');
+  if (method !== null) checkOneOf(method, 'method', kAllMethods);
+  if (peekMethod() !== null && !options.force) {
+    throw new InvalidStateError('context has already been set', 'ERR_CONTEXT_ALREADY_SET');
+  }
+  assignMethod(method);
+}
+
+/**
+ * The default start method; fixes it to `'thread'` if unset, unless `{ allowNone: true }`.
+ * @example
+ * mp.getStartMethod() // 'thread'
+ */
+export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
+  checkOptions(options, 'options');
+  if (options.allowNone) return peekMethod();
+  return fixMethod();
+}
+
+/**
+ * The start methods available here, the default first.
+ * @example
+ * mp.getAllStartMethods() // ['thread', 'process']
+ */
+export function getAllStartMethods(): StartMethod[] {
+  const first = peekMethod() ?? 'thread';
+  return [first, ...kAllMethods.filter((m) => m !== first)];
+}

@@ -1,0 +1,80 @@
+// The worker side of function travel: compile shipped source, or import the module and find the export.
+import { PicklingError } from '../errors.ts';
+import { ensureTypeScript } from '../backends/ts-support.mjs';
+import { state } from '../runtime/state.ts';
+import { type FnRef, formatList, functionLocation } from './functions.ts';
+
+const compiled = new Map<string, Promise<Function>>();
+
+// esbuild/tsx wrap functions in __name(fn, "x") to keep names; provide it to shipped source.
+const nameHelper = (target: Function, value: string) => Object.defineProperty(target, 'name', { value, configurable: true });
+
+function compile(ref: Extract<FnRef, { kind: 'source' }>): Function {
+  const body = ref.method ? `return Object.values({${ref.source}})[0];` : `return (${ref.source});`;
+  return new Function('__name', body)(nameHelper) as Function;
+}
+
+/** Imports a module while marking the worker as bootstrapping (Python's spawn phase). */
+export async function importModule(url: string): Promise<Record<string, unknown>> {
+  await ensureTypeScript(url);
+  const s = state();
+  s.bootstrapping += 1;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } finally {
+    s.bootstrapping -= 1;
+  }
+}
+
+function candidates(ns: Record<string, unknown>): [string, Function][] {
+  const out: [string, Function][] = [];
+  for (const [key, value] of Object.entries(ns)) if (typeof value === 'function') out.push([key, value]);
+  // A CommonJS module (or a .ts file tsx compiled as CommonJS) puts its exports on `default`.
+  const def = ns.default;
+  if (def && (typeof def === 'object' || typeof def === 'function')) {
+    for (const [key, value] of Object.entries(def)) if (typeof value === 'function') out.push([`default.${key}`, value]);
+  }
+  return out;
+}
+
+async function resolveModule(ref: Extract<FnRef, { kind: 'module' }>): Promise<Function> {
+  const ns = await importModule(ref.url);
+  const all = candidates(ns);
+  // Same source location first (aliases and default exports), then the same name.
+  for (const [, fn] of all) {
+    const loc = functionLocation(fn);
+    if (loc && loc.line === ref.line && loc.column === ref.column) return fn;
+  }
+  const byName = all.find(([key, fn]) => key === ref.name || fn.name === ref.name);
+  if (byName) return byName[1];
+  const uses = ref.captured.length ? `it uses ${formatList(ref.captured)}, which a worker cannot see, and ` : '';
+  throw new PicklingError(
+    `Cannot send \`${ref.name}\` (defined in ${ref.url}) to a worker: ${uses}it is not exported from its module. ` +
+      `Fix: export \`${ref.name}\` from that module at top level` +
+      (ref.captured.length ? `, or pass ${formatList(ref.captured)} as arguments.` : '.'),
+  );
+}
+
+async function resolveRef(ref: Extract<FnRef, { kind: 'ref' }>): Promise<Function> {
+  const ns = await importModule(ref.url);
+  const found = ns[ref.exportName] ?? (ns.default as Record<string, unknown> | undefined)?.[ref.exportName];
+  if (typeof found !== 'function') {
+    throw new PicklingError(`mp.ref(): module ${ref.url} has no exported function \`${ref.exportName}\` (found ${typeof found}).`);
+  }
+  return found;
+}
+
+/** Turns a wire form back into the function (cached per id for the life of the worker). */
+export function reviveFunction(ref: FnRef): Promise<Function> {
+  let p = compiled.get(ref.id);
+  if (!p) {
+    p =
+      ref.kind === 'source'
+        ? Promise.resolve().then(() => compile(ref))
+        : ref.kind === 'module'
+          ? resolveModule(ref)
+          : resolveRef(ref);
+    compiled.set(ref.id, p);
+  }
+  return p;
+}
