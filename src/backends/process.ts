@@ -4,7 +4,9 @@ import { constants } from 'node:os';
 import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
 
-const live = new Set<ChildProcess>();
+/** Child processes of this thread that have not exited yet (tests check none are left behind). */
+export const liveChildren = new Set<ChildProcess>();
+const live = liveChildren;
 let exitHookInstalled = false;
 
 // At exit, a child still running is either daemonic (non-daemonic ones keep Node alive) or we

@@ -3,6 +3,9 @@ import { Worker, parentPort } from 'node:worker_threads';
 import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
 
+/** Workers of this thread that have not exited yet (tests check none are left behind). */
+export const liveThreads = new Set<Worker>();
+
 /** Runs workers as `worker_threads` Workers sharing this process's memory. */
 export const threadBackend: Backend = {
   method: 'thread',
@@ -16,6 +19,7 @@ export const threadBackend: Backend = {
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
     // A thread has no signals: remember which stop was asked for, to report −15 or −9 as Python does.
+    liveThreads.add(worker);
     let requested: number | null = null;
     let exited = false;
     worker.on('message', (msg: FromWorker) => events.message(msg));
@@ -26,6 +30,7 @@ export const threadBackend: Backend = {
     });
     worker.on('exit', (code) => {
       exited = true;
+      liveThreads.delete(worker);
       events.exit(requested ?? code, requested === -9 ? 'SIGKILL' : requested === -15 ? 'SIGTERM' : null);
     });
     const stop = (code: number) => {

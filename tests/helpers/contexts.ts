@@ -1,0 +1,65 @@
+// Test helpers: run a suite under every local context, with deadlines, and fail on leaked workers.
+import { after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { liveWorkerCount } from '../../src/backends/index.ts';
+import * as mp from '../../src/index.ts';
+
+/** The contexts every suite runs under. */
+export const kContexts = ['thread', 'process'] as const;
+export type ContextName = (typeof kContexts)[number];
+
+/** Runs `body` once per context inside a `describe` named after it. */
+export function forEachContext(title: string, body: (ctx: mp.Context, name: ContextName) => void): void {
+  for (const name of kContexts) {
+    describe(`${title} [${name}]`, () => body(mp.getContext(name), name));
+  }
+}
+
+/** Resolves when `predicate` holds, polling on the event loop; rejects after `ms` (a deadline, not a sleep). */
+export async function waitUntil(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Rejects if `promise` does not settle within `ms`. */
+export async function withDeadline<T>(promise: Promise<T>, ms = 20_000, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`deadline of ${ms} ms passed waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Registers a file-level check that no worker is left running when the file's tests end. */
+export function checkNoLeaks(): void {
+  after(async () => {
+    // Workers that were told to stop need a moment to report their exit: wait on that, with a deadline.
+    await waitUntil(() => liveWorkerCount() === 0, 10_000, 'every worker to exit').catch(() => {});
+    assert.equal(liveWorkerCount(), 0, 'a test left a worker running');
+    assert.deepEqual(mp.activeChildren(), [], 'a test left a Process running');
+  });
+}
+
+/** Captures what the current thread writes to stderr while `fn` runs (workers' output is not included). */
+export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; text: string }> {
+  const write = process.stderr.write.bind(process.stderr);
+  let text = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { value: await fn(), text };
+  } finally {
+    process.stderr.write = write;
+  }
+}
