@@ -65,7 +65,10 @@ export class Context {
   }
   /** A concrete context's method cannot change: always throws, as Python's does. */
   setStartMethod(_method: StartMethod | null, _options?: { force?: boolean }): never {
-    throw new InvalidStateError('cannot set start method of concrete context', 'ERR_CONCRETE_CONTEXT');
+    throw new InvalidStateError(
+      'cannot set start method of concrete context',
+      'ERR_CONCRETE_CONTEXT',
+    );
   }
 }
 
@@ -77,14 +80,22 @@ const contexts = new Map<StartMethod, Context>();
  * @example
  * const { Pool } = mp.getContext('process')
  */
-export function getContext(method?: StartMethod | 'cluster', options?: Record<string, unknown>): Context {
+export function getContext(
+  method?: StartMethod | 'cluster',
+  options?: Record<string, unknown>,
+): Context {
   checkOptions(options, 'options');
   const chosen = method ?? fixMethod();
   checkOneOf(chosen, 'method', kMethods);
   if (chosen === 'cluster') {
-    throw Object.assign(new Error("The 'cluster' context is not available in this version of multiprocessing-ts; use 'thread' or 'process'."), {
-      code: 'ERR_UNSUPPORTED_CONTEXT',
-    });
+    throw Object.assign(
+      new Error(
+        "The 'cluster' context is not available in this version of multiprocessing-ts; use 'thread' or 'process'.",
+      ),
+      {
+        code: 'ERR_UNSUPPORTED_CONTEXT',
+      },
+    );
   }
   let ctx = contexts.get(chosen);
   if (!ctx) contexts.set(chosen, (ctx = new Context(chosen)));
@@ -97,7 +108,10 @@ export function getContext(method?: StartMethod | 'cluster', options?: Record<st
  * @example
  * if (mp.isMainProcess()) mp.setStartMethod('process')
  */
-export function setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
+export function setStartMethod(
+  method: StartMethod | null,
+  options: { force?: boolean } = {},
+): void {
   checkOptions(options, 'options');
   if (method !== null) checkOneOf(method, 'method', kAllMethods);
   if (peekMethod() !== null && !options.force) {

@@ -69,7 +69,10 @@ export class EOFError extends ProcessError {
 export class BufferTooShort extends ProcessError {
   /** The complete message, which has been consumed. */
   readonly data: Uint8Array;
-  constructor(data: Uint8Array, message = `buffer too short for a message of ${data.byteLength} bytes`) {
+  constructor(
+    data: Uint8Array,
+    message = `buffer too short for a message of ${data.byteLength} bytes`,
+  ) {
     super(message, 'ERR_BUFFER_TOO_SHORT');
     this.data = data;
   }
@@ -178,7 +181,10 @@ export class WorkerDiedError extends ProcessError {
  * const r = pool.apply(slow); await pool.terminate(); await r.catch((e) => e instanceof mp.PoolTerminatedError)
  */
 export class PoolTerminatedError extends ProcessError {
-  constructor(message = 'the pool was terminated before the task finished', options?: ErrorOptions) {
+  constructor(
+    message = 'the pool was terminated before the task finished',
+    options?: ErrorOptions,
+  ) {
     super(message, 'ERR_POOL_TERMINATED', options);
   }
 }

@@ -1,5 +1,11 @@
 // The public surface of multiprocessing-ts: the default context's names, the classes and the errors.
-export { Context, getContext, setStartMethod, getStartMethod, getAllStartMethods } from './context.ts';
+export {
+  Context,
+  getContext,
+  setStartMethod,
+  getStartMethod,
+  getAllStartMethods,
+} from './context.ts';
 export type { StartMethod } from './context.ts';
 export { Process } from './process.ts';
 export type { ProcessOptions } from './process.ts';

@@ -53,7 +53,10 @@ export function checkMayStartWorkers(what: string): void {
   const s = state();
   if (s.bootstrapping > 0) throw bootstrapError(what);
   if (s.daemon) {
-    throw new InvalidStateError('daemonic processes are not allowed to have children', 'ERR_DAEMON_CHILDREN');
+    throw new InvalidStateError(
+      'daemonic processes are not allowed to have children',
+      'ERR_DAEMON_CHILDREN',
+    );
   }
 }
 
@@ -97,13 +100,21 @@ export class Process<A extends unknown[] = unknown[]> {
     }
     checkOptions(options, 'options');
     const { target, args, name, daemon, env, execArgv, resourceLimits } = options;
-    if (target !== undefined && typeof target !== 'function' && (typeof target !== 'object' || target === null)) {
+    if (
+      target !== undefined &&
+      typeof target !== 'function' &&
+      (typeof target !== 'object' || target === null)
+    ) {
       invalidArg('target', 'a function or mp.ref()', target);
     }
-    if (args !== undefined && !Array.isArray(args)) invalidArg('args', 'an array of arguments', args);
+    if (args !== undefined && !Array.isArray(args))
+      invalidArg('args', 'an array of arguments', args);
     checkString(name, 'name');
     checkBoolean(daemon, 'daemon');
-    if (execArgv !== undefined && !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === 'string'))) {
+    if (
+      execArgv !== undefined &&
+      !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === 'string'))
+    ) {
       invalidArg('execArgv', 'an array of strings', execArgv);
     }
     checkOptions(env, 'env');
@@ -119,11 +130,16 @@ export class Process<A extends unknown[] = unknown[]> {
   #defaultPrefix(): string {
     const ctor = this.constructor as Function;
     // Context-bound and anonymous classes keep Python's plain name.
-    return ctor === Process || Object.prototype.hasOwnProperty.call(ctor, kContextMethod) || !ctor.name ? 'Process' : ctor.name;
+    return ctor === Process ||
+      Object.prototype.hasOwnProperty.call(ctor, kContextMethod) ||
+      !ctor.name
+      ? 'Process'
+      : ctor.name;
   }
 
   #checkOpen(): void {
-    if (this.#status === 'closed') throw new InvalidStateError('process object is closed', 'ERR_CLOSED');
+    if (this.#status === 'closed')
+      throw new InvalidStateError('process object is closed', 'ERR_CLOSED');
   }
 
   /** The process's name; not unique, used in logs and error reports. */
@@ -231,7 +247,8 @@ export class Process<A extends unknown[] = unknown[]> {
       );
     } catch (e) {
       this.#sentinel = null;
-      if (e instanceof Error && e.name === 'DataCloneError') throw cloneError(e, `the target of ${this.#name}`, this.#args);
+      if (e instanceof Error && e.name === 'DataCloneError')
+        throw cloneError(e, `the target of ${this.#name}`, this.#args);
       throw e;
     }
     this.#status = 'started';
@@ -246,13 +263,22 @@ export class Process<A extends unknown[] = unknown[]> {
       const cls = reduceClass(this.constructor as Function);
       const fields = encode({ ...this }, method);
       return {
-        job: { kind: 'process', target: null, args: [], walked: false, subclass: { cls, fields: fields.value, walked: fields.walked } },
+        job: {
+          kind: 'process',
+          target: null,
+          args: [],
+          walked: false,
+          subclass: { cls, fields: fields.value, walked: fields.walked },
+        },
         transfer: fields.transfer,
       };
     }
     const target = this.#target === undefined ? null : reduceFunction(this.#target, 'the target');
     const args = encode(this.#args, method);
-    return { job: { kind: 'process', target, args: args.value, walked: args.walked, subclass: null }, transfer: args.transfer };
+    return {
+      job: { kind: 'process', target, args: args.value, walked: args.walked, subclass: null },
+      transfer: args.transfer,
+    };
   }
 
   /**
@@ -262,13 +288,18 @@ export class Process<A extends unknown[] = unknown[]> {
   async join(timeout?: number): Promise<void> {
     this.#checkOpen();
     checkTimeout(timeout);
-    if (this.#inWorker) throw new InvalidStateError('cannot join the current process', 'ERR_NOT_STARTED');
-    if (!this.#sentinel) throw new InvalidStateError('can only join a started process', 'ERR_NOT_STARTED');
+    if (this.#inWorker)
+      throw new InvalidStateError('cannot join the current process', 'ERR_NOT_STARTED');
+    if (!this.#sentinel)
+      throw new InvalidStateError('can only join a started process', 'ERR_NOT_STARTED');
     if (this.#exitCode !== null) return;
     if (timeout === undefined || timeout === Infinity) return this.#sentinel;
     if (timeout <= 0) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#sentinel, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+    await Promise.race([
+      this.#sentinel,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -320,7 +351,10 @@ export class Process<A extends unknown[] = unknown[]> {
     if (!this.#handle) parts.push('initial');
     else if (this.#exitCode === null) parts.push('started');
     else {
-      const signal = this.#exitCode < 0 ? ({ [-15]: '-SIGTERM', [-9]: '-SIGKILL' } as Record<number, string>)[this.#exitCode] : null;
+      const signal =
+        this.#exitCode < 0
+          ? ({ [-15]: '-SIGTERM', [-9]: '-SIGKILL' } as Record<number, string>)[this.#exitCode]
+          : null;
       parts.push(`stopped exitcode=${signal ?? this.#exitCode}`);
     }
     if (this.daemon) parts.push('daemon');

@@ -14,9 +14,15 @@ export function describe(value: unknown): string {
   return `${String(value)} (${typeof value})`;
 }
 
-function fail(Kind: typeof TypeError | typeof RangeError, name: string, expected: string, value: unknown): never {
+function fail(
+  Kind: typeof TypeError | typeof RangeError,
+  name: string,
+  expected: string,
+  value: unknown,
+): never {
   const err = new Kind(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
-  (err as { code?: string }).code = Kind === RangeError ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_TYPE';
+  (err as { code?: string }).code =
+    Kind === RangeError ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_TYPE';
   throw err;
 }
 
@@ -30,11 +36,15 @@ export function checkInteger(value: unknown, name: string, min = 0): asserts val
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     fail(TypeError, name, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`, value);
   }
-  if (value < min) fail(RangeError, name, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`, value);
+  if (value < min)
+    fail(RangeError, name, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`, value);
 }
 
 /** Throws unless `value` is undefined or a number (a timeout in milliseconds; NaN rejected). */
-export function checkTimeout(value: unknown, name = 'timeout'): asserts value is number | undefined {
+export function checkTimeout(
+  value: unknown,
+  name = 'timeout',
+): asserts value is number | undefined {
   if (value === undefined || value === null) return;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     fail(TypeError, name, 'a number of milliseconds or undefined', value);
@@ -53,14 +63,22 @@ export function checkString(value: unknown, name: string): asserts value is stri
 
 /** Throws unless `value` is undefined or a plain object. */
 export function checkOptions(value: unknown, name: string): asserts value is object | undefined {
-  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+  if (
+    value !== undefined &&
+    (typeof value !== 'object' || value === null || Array.isArray(value))
+  ) {
     fail(TypeError, name, 'an options object', value);
   }
 }
 
 /** Throws unless `value` is one of `allowed`. */
-export function checkOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): asserts value is T {
-  if (!allowed.includes(value as T)) fail(TypeError, name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+export function checkOneOf<T extends string>(
+  value: unknown,
+  name: string,
+  allowed: readonly T[],
+): asserts value is T {
+  if (!allowed.includes(value as T))
+    fail(TypeError, name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
 }
 
 /** Throws unless `value` is an array (or iterable turned into one by the caller). */

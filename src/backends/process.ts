@@ -19,10 +19,16 @@ function installExitHook(): void {
   });
 }
 
-function resourceFlags(limits: NonNullable<Parameters<Backend['spawn']>[0]['resourceLimits']>): string[] {
+function resourceFlags(
+  limits: NonNullable<Parameters<Backend['spawn']>[0]['resourceLimits']>,
+): string[] {
   const flags: string[] = [];
-  if (limits.maxOldGenerationSizeMb) flags.push(`--max-old-space-size=${limits.maxOldGenerationSizeMb}`);
-  if (limits.maxYoungGenerationSizeMb) flags.push(`--max-semi-space-size=${Math.max(1, Math.floor(limits.maxYoungGenerationSizeMb / 3))}`);
+  if (limits.maxOldGenerationSizeMb)
+    flags.push(`--max-old-space-size=${limits.maxOldGenerationSizeMb}`);
+  if (limits.maxYoungGenerationSizeMb)
+    flags.push(
+      `--max-semi-space-size=${Math.max(1, Math.floor(limits.maxYoungGenerationSizeMb / 3))}`,
+    );
   if (limits.stackSizeMb) flags.push(`--stack-size=${Math.floor(limits.stackSizeMb * 1024)}`);
   return flags;
 }
@@ -73,8 +79,10 @@ export const processBackend: Backend = {
         if (greeted) send(msg);
         else pending.push([msg, transfer]);
       },
-      terminate: () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGTERM')),
-      kill: () => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')),
+      terminate: () =>
+        void (child.exitCode === null && child.signalCode === null && child.kill('SIGTERM')),
+      kill: () =>
+        void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')),
       ref: () => {
         child.ref();
         (child.channel as { ref?: () => void } | undefined)?.ref?.();

@@ -31,7 +31,10 @@ export const threadBackend: Backend = {
     worker.on('exit', (code) => {
       exited = true;
       liveThreads.delete(worker);
-      events.exit(requested ?? code, requested === -9 ? 'SIGKILL' : requested === -15 ? 'SIGTERM' : null);
+      events.exit(
+        requested ?? code,
+        requested === -9 ? 'SIGKILL' : requested === -15 ? 'SIGTERM' : null,
+      );
     });
     const stop = (code: number) => {
       if (exited || requested !== null) return;
@@ -41,7 +44,8 @@ export const threadBackend: Backend = {
     return {
       pid: process.pid,
       ident: worker.threadId,
-      post: (msg: ToWorker, transfer?: Transferable[]) => worker.postMessage(msg, transfer as never[]),
+      post: (msg: ToWorker, transfer?: Transferable[]) =>
+        worker.postMessage(msg, transfer as never[]),
       terminate: () => stop(-15),
       kill: () => stop(-9),
       ref: () => worker.ref(),

@@ -32,7 +32,8 @@ function resolveTsx(fromUrl) {
     const pkgPath = require.resolve('tsx/package.json');
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
     const entry = pkg.exports['./esm/api'];
-    const file = typeof entry === 'string' ? entry : (entry.import?.default ?? entry.import ?? entry.default);
+    const file =
+      typeof entry === 'string' ? entry : (entry.import?.default ?? entry.import ?? entry.default);
     return pathToFileURL(join(dirname(pkgPath), file)).href;
   }
 }

@@ -17,7 +17,11 @@ export interface ProcessJob {
   readonly args: unknown;
   readonly walked: boolean;
   /** For a Process subclass: the exported class and the instance's own fields. */
-  readonly subclass: { readonly cls: FnRef; readonly fields: unknown; readonly walked: boolean } | null;
+  readonly subclass: {
+    readonly cls: FnRef;
+    readonly fields: unknown;
+    readonly walked: boolean;
+  } | null;
 }
 
 /** What a Pool worker runs: its initializer, then tasks as they arrive. */
@@ -49,7 +53,8 @@ export interface TaskMessage {
 }
 
 /** Messages from the parent to a worker. */
-export type ToWorker = { readonly t: 'boot'; readonly boot: BootRecord } | TaskMessage | { readonly t: 'stop' };
+export type ToWorker =
+  { readonly t: 'boot'; readonly boot: BootRecord } | TaskMessage | { readonly t: 'stop' };
 
 /** Messages from a worker to its parent. */
 export type FromWorker =
@@ -58,7 +63,12 @@ export type FromWorker =
   | { readonly t: 'init-failed'; readonly error: SerializedError }
   | { readonly t: 'started'; readonly id: number }
   | { readonly t: 'done'; readonly id: number; readonly value: unknown; readonly walked: boolean }
-  | { readonly t: 'failed'; readonly id: number; readonly error: SerializedError; readonly index: number }
+  | {
+      readonly t: 'failed';
+      readonly id: number;
+      readonly error: SerializedError;
+      readonly index: number;
+    }
   | { readonly t: 'retiring' };
 
 /** Options that shape a worker's runtime. */

@@ -59,7 +59,13 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
         ? serializeError(error.cause, depth + 1)
         : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
   }
-  return { name: error.name, message: error.message, stack: error.stack ?? '', props, ...(cause ? { cause } : {}) };
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack ?? '',
+    props,
+    ...(cause ? { cause } : {}),
+  };
 }
 
 function isSerialized(c: SerializedError['cause']): c is SerializedError {
@@ -76,14 +82,39 @@ export function deserializeError(s: SerializedError): unknown {
   const Builtin = kBuiltins[s.name];
   const Library = kLibrary.get(s.name);
   const err: Error = Library ? Object.create(Library.prototype) : new (Builtin ?? Error)(s.message);
-  if (Library) Object.defineProperty(err, 'message', { value: s.message, writable: true, configurable: true });
-  if (!Builtin && !Library) Object.defineProperty(err, 'name', { value: s.name, writable: true, configurable: true, enumerable: false });
+  if (Library)
+    Object.defineProperty(err, 'message', { value: s.message, writable: true, configurable: true });
+  if (!Builtin && !Library)
+    Object.defineProperty(err, 'name', {
+      value: s.name,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   for (const [k, v] of Object.entries(s.props)) {
-    Object.defineProperty(err, k, { value: v, writable: true, configurable: true, enumerable: k !== 'code' || !Library });
+    Object.defineProperty(err, k, {
+      value: v,
+      writable: true,
+      configurable: true,
+      enumerable: k !== 'code' || !Library,
+    });
   }
-  const originalCause = s.cause === undefined ? undefined : isSerialized(s.cause) ? rebuildCause(s.cause) : s.cause.value;
-  const tb = new RemoteTraceback(s.stack, originalCause === undefined ? undefined : { cause: originalCause });
-  Object.defineProperty(err, 'cause', { value: tb, writable: true, configurable: true, enumerable: false });
+  const originalCause =
+    s.cause === undefined
+      ? undefined
+      : isSerialized(s.cause)
+        ? rebuildCause(s.cause)
+        : s.cause.value;
+  const tb = new RemoteTraceback(
+    s.stack,
+    originalCause === undefined ? undefined : { cause: originalCause },
+  );
+  Object.defineProperty(err, 'cause', {
+    value: tb,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
   const localFrames = (new Error().stack ?? '').split('\n').slice(2).join('\n');
   Object.defineProperty(err, 'stack', {
     value: `${s.stack || `${s.name}: ${s.message}`}\n    --- re-raised in ${process.pid} ---\n${localFrames}`,
@@ -98,7 +129,12 @@ function rebuildCause(s: SerializedError): unknown {
   // A cause's own remote stack is already its stack; drop the extra traceback layer.
   if (err instanceof Error && err.cause instanceof RemoteTraceback) {
     const inner = err.cause.cause;
-    Object.defineProperty(err, 'cause', { value: inner, writable: true, configurable: true, enumerable: false });
+    Object.defineProperty(err, 'cause', {
+      value: inner,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
     if (inner === undefined) delete (err as { cause?: unknown }).cause;
     err.stack = s.stack;
   }

@@ -9,7 +9,13 @@ import { describe } from '../validate.ts';
 
 /** The wire form of a function. `id` is unique per function object in this thread. */
 export type FnRef =
-  | { readonly kind: 'source'; readonly id: string; readonly name: string; readonly source: string; readonly method: boolean }
+  | {
+      readonly kind: 'source';
+      readonly id: string;
+      readonly name: string;
+      readonly source: string;
+      readonly method: boolean;
+    }
   | {
       readonly kind: 'module';
       readonly id: string;
@@ -19,7 +25,13 @@ export type FnRef =
       readonly column: number;
       readonly captured: readonly string[];
     }
-  | { readonly kind: 'ref'; readonly id: string; readonly name: string; readonly url: string; readonly exportName: string };
+  | {
+      readonly kind: 'ref';
+      readonly id: string;
+      readonly name: string;
+      readonly url: string;
+      readonly exportName: string;
+    };
 
 const kFunctionRef = Symbol.for('multiprocessing-ts.function-ref');
 
@@ -52,12 +64,19 @@ export function ref<F extends (...args: any[]) => any = (...args: any[]) => any>
   let url: string;
   if (moduleUrl instanceof URL) url = moduleUrl.href;
   else if (typeof moduleUrl === 'string' && moduleUrl.length > 0) {
-    url = /^[a-z][a-z0-9+.-]*:/i.test(moduleUrl) && !/^[a-z]:[\\/]/i.test(moduleUrl) ? moduleUrl : pathToFileURL(moduleUrl).href;
+    url =
+      /^[a-z][a-z0-9+.-]*:/i.test(moduleUrl) && !/^[a-z]:[\\/]/i.test(moduleUrl)
+        ? moduleUrl
+        : pathToFileURL(moduleUrl).href;
   } else {
-    throw new TypeError(`Expected \`moduleUrl\` to be a URL or a non-empty string, got ${describe(moduleUrl)}`);
+    throw new TypeError(
+      `Expected \`moduleUrl\` to be a URL or a non-empty string, got ${describe(moduleUrl)}`,
+    );
   }
   if (typeof exportName !== 'string' || exportName.length === 0) {
-    throw new TypeError(`Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`);
+    throw new TypeError(
+      `Expected \`exportName\` to be a non-empty string, got ${describe(exportName)}`,
+    );
   }
   const wire: FnRef = { kind: 'ref', id: prefix + ++counter, name: exportName, url, exportName };
   return Object.freeze({ [kFunctionRef]: wire }) as FunctionRef<F>;
@@ -78,7 +97,8 @@ const kRealmGlobals = new Set<string>([
   'Infinity',
   '__name', // esbuild/tsx keepNames helper, provided in the compile scope
 ]);
-for (const notShared of ['require', 'module', 'exports', '__filename', '__dirname']) kRealmGlobals.delete(notShared);
+for (const notShared of ['require', 'module', 'exports', '__filename', '__dirname'])
+  kRealmGlobals.delete(notShared);
 
 const cache = new WeakMap<Function, FnRef>();
 
@@ -145,7 +165,15 @@ export function reduceFunction(fn: unknown, what = 'the function'): FnRef {
           'Fix: define and export it from a module, or pass those values as arguments.',
       );
     }
-    wire = { kind: 'module', id: prefix + ++counter, name, url: loc.url, line: loc.line, column: loc.column, captured };
+    wire = {
+      kind: 'module',
+      id: prefix + ++counter,
+      name,
+      url: loc.url,
+      line: loc.line,
+      column: loc.column,
+      captured,
+    };
   }
   cache.set(fn, wire);
   return wire;
@@ -157,9 +185,19 @@ export function reduceClass(cls: Function): FnRef {
   if (cached) return cached;
   const loc = functionLocation(cls);
   if (!loc) {
-    throw new PicklingError(`Cannot send class \`${cls.name}\` to a worker: it was not defined in an importable module.`);
+    throw new PicklingError(
+      `Cannot send class \`${cls.name}\` to a worker: it was not defined in an importable module.`,
+    );
   }
-  const wire: FnRef = { kind: 'module', id: prefix + ++counter, name: cls.name, url: loc.url, line: loc.line, column: loc.column, captured: [] };
+  const wire: FnRef = {
+    kind: 'module',
+    id: prefix + ++counter,
+    name: cls.name,
+    url: loc.url,
+    line: loc.line,
+    column: loc.column,
+    captured: [],
+  };
   cache.set(cls, wire);
   return wire;
 }
@@ -189,7 +227,9 @@ function post<T>(method: string, params?: object): T {
 }
 
 /** Where V8 says `fn` was defined, and the script's URL (file paths turned into file: URLs). */
-export function functionLocation(fn: Function): { url: string; line: number; column: number } | null {
+export function functionLocation(
+  fn: Function,
+): { url: string; line: number; column: number } | null {
   if (!session) {
     session = new inspector.Session();
     session.connect();
@@ -202,13 +242,18 @@ export function functionLocation(fn: Function): { url: string; line: number; col
   let loc: { scriptId: string; lineNumber: number; columnNumber: number } | undefined;
   g[key] = fn;
   try {
-    const evaluated = post<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `globalThis[${JSON.stringify(key)}]` });
+    const evaluated = post<{ result: { objectId?: string } }>('Runtime.evaluate', {
+      expression: `globalThis[${JSON.stringify(key)}]`,
+    });
     const objectId = evaluated.result.objectId;
     if (!objectId) return null;
-    const props = post<{ internalProperties?: { name: string; value?: { value?: typeof loc } }[] }>('Runtime.getProperties', {
-      objectId,
-      ownProperties: true,
-    });
+    const props = post<{ internalProperties?: { name: string; value?: { value?: typeof loc } }[] }>(
+      'Runtime.getProperties',
+      {
+        objectId,
+        ownProperties: true,
+      },
+    );
     loc = props.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value;
     post('Runtime.releaseObject', { objectId });
   } finally {

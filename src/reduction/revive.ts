@@ -7,7 +7,8 @@ import { type FnRef, formatList, functionLocation } from './functions.ts';
 const compiled = new Map<string, Promise<Function>>();
 
 // esbuild/tsx wrap functions in __name(fn, "x") to keep names; provide it to shipped source.
-const nameHelper = (target: Function, value: string) => Object.defineProperty(target, 'name', { value, configurable: true });
+const nameHelper = (target: Function, value: string) =>
+  Object.defineProperty(target, 'name', { value, configurable: true });
 
 function compile(ref: Extract<FnRef, { kind: 'source' }>): Function {
   const body = ref.method ? `return Object.values({${ref.source}})[0];` : `return (${ref.source});`;
@@ -28,11 +29,13 @@ export async function importModule(url: string): Promise<Record<string, unknown>
 
 function candidates(ns: Record<string, unknown>): [string, Function][] {
   const out: [string, Function][] = [];
-  for (const [key, value] of Object.entries(ns)) if (typeof value === 'function') out.push([key, value]);
+  for (const [key, value] of Object.entries(ns))
+    if (typeof value === 'function') out.push([key, value]);
   // A CommonJS module (or a .ts file tsx compiled as CommonJS) puts its exports on `default`.
   const def = ns.default;
   if (def && (typeof def === 'object' || typeof def === 'function')) {
-    for (const [key, value] of Object.entries(def)) if (typeof value === 'function') out.push([`default.${key}`, value]);
+    for (const [key, value] of Object.entries(def))
+      if (typeof value === 'function') out.push([`default.${key}`, value]);
   }
   return out;
 }
@@ -47,7 +50,9 @@ async function resolveModule(ref: Extract<FnRef, { kind: 'module' }>): Promise<F
   }
   const byName = all.find(([key, fn]) => key === ref.name || fn.name === ref.name);
   if (byName) return byName[1];
-  const uses = ref.captured.length ? `it uses ${formatList(ref.captured)}, which a worker cannot see, and ` : '';
+  const uses = ref.captured.length
+    ? `it uses ${formatList(ref.captured)}, which a worker cannot see, and `
+    : '';
   throw new PicklingError(
     `Cannot send \`${ref.name}\` (defined in ${ref.url}) to a worker: ${uses}it is not exported from its module. ` +
       `Fix: export \`${ref.name}\` from that module at top level` +
@@ -57,9 +62,12 @@ async function resolveModule(ref: Extract<FnRef, { kind: 'module' }>): Promise<F
 
 async function resolveRef(ref: Extract<FnRef, { kind: 'ref' }>): Promise<Function> {
   const ns = await importModule(ref.url);
-  const found = ns[ref.exportName] ?? (ns.default as Record<string, unknown> | undefined)?.[ref.exportName];
+  const found =
+    ns[ref.exportName] ?? (ns.default as Record<string, unknown> | undefined)?.[ref.exportName];
   if (typeof found !== 'function') {
-    throw new PicklingError(`mp.ref(): module ${ref.url} has no exported function \`${ref.exportName}\` (found ${typeof found}).`);
+    throw new PicklingError(
+      `mp.ref(): module ${ref.url} has no exported function \`${ref.exportName}\` (found ${typeof found}).`,
+    );
   }
   return found;
 }

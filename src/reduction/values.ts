@@ -42,7 +42,9 @@ export function noteReducible(): void {
  */
 export function transfer<T extends ArrayBuffer | ArrayBufferView>(value: T): T {
   if (!(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {
-    throw new TypeError(`Expected \`value\` to be an ArrayBuffer or a typed array, got ${describe(value)}`);
+    throw new TypeError(
+      `Expected \`value\` to be an ArrayBuffer or a typed array, got ${describe(value)}`,
+    );
   }
   transferMarks.add(value);
   marksEverMade = true;
@@ -75,7 +77,8 @@ export function encode(value: unknown, destination: Destination): Encoded {
     if (seen.has(v)) return seen.get(v);
     if (transferMarks.has(v)) {
       const buffer = v instanceof ArrayBuffer ? v : (v as ArrayBufferView).buffer;
-      if (destination === 'thread' && buffer instanceof ArrayBuffer && !list.includes(buffer)) list.push(buffer);
+      if (destination === 'thread' && buffer instanceof ArrayBuffer && !list.includes(buffer))
+        list.push(buffer);
       seen.set(v, v);
       return v;
     }
@@ -164,7 +167,8 @@ export function decode(value: unknown, walked: boolean): unknown {
       v.clear();
       for (const x of items) v.add(x);
     } else if (isPlainObject(v)) {
-      for (const key of Object.keys(v)) (v as Record<string, unknown>)[key] = walk((v as Record<string, unknown>)[key]);
+      for (const key of Object.keys(v))
+        (v as Record<string, unknown>)[key] = walk((v as Record<string, unknown>)[key]);
     }
     return v;
   };
@@ -175,7 +179,11 @@ export function decode(value: unknown, walked: boolean): unknown {
  * Turns a clone failure into a DataCloneError naming what failed: for argument lists, the
  * position of the first argument that cannot be cloned.
  */
-export function cloneError(error: unknown, what: string, args?: readonly unknown[]): DataCloneError {
+export function cloneError(
+  error: unknown,
+  what: string,
+  args?: readonly unknown[],
+): DataCloneError {
   const reason = error instanceof Error ? error.message : String(error);
   if (args) {
     for (let i = 0; i < args.length; i++) {

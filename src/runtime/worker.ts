@@ -10,13 +10,20 @@ import type { LocalMethod } from '../backends/types.ts';
 
 /** Prints an uncaught error the way Python's child does: `Process <name>:` then the stack. */
 export function reportUncaught(error: unknown): void {
-  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : `Uncaught ${String(error)}`;
+  const text =
+    error instanceof Error
+      ? (error.stack ?? `${error.name}: ${error.message}`)
+      : `Uncaught ${String(error)}`;
   process.stderr.write(`Process ${state().name}:\n${text}\n`);
 }
 
 /** Waits until everything written to stdout/stderr has left this worker. */
 function flushStdio(): Promise<unknown> {
-  return Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+  return Promise.all(
+    [process.stdout, process.stderr].map(
+      (s) => new Promise<void>((resolve) => s.write('', () => resolve())),
+    ),
+  );
 }
 
 /** Python's exit of a child: terminate daemonic children, join the others. */
@@ -37,7 +44,9 @@ async function runProcessJob(job: ProcessJob): Promise<number> {
   try {
     getLogger().debug('child process calling self.run()');
     if (job.subclass) {
-      const cls = (await reviveFunction(job.subclass.cls)) as new (...args: unknown[]) => { run(): unknown };
+      const cls = (await reviveFunction(job.subclass.cls)) as new (...args: unknown[]) => {
+        run(): unknown;
+      };
       const { Process, kRevive } = await import('../process.ts');
       const self = Reflect.construct(Process, [kRevive], cls) as { run(): unknown };
       Object.assign(self, decode(job.subclass.fields, job.subclass.walked));

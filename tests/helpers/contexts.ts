@@ -9,14 +9,21 @@ export const kContexts = ['thread', 'process'] as const;
 export type ContextName = (typeof kContexts)[number];
 
 /** Runs `body` once per context inside a `describe` named after it. */
-export function forEachContext(title: string, body: (ctx: mp.Context, name: ContextName) => void): void {
+export function forEachContext(
+  title: string,
+  body: (ctx: mp.Context, name: ContextName) => void,
+): void {
   for (const name of kContexts) {
     describe(`${title} [${name}]`, () => body(mp.getContext(name), name));
   }
 }
 
 /** Resolves when `predicate` holds, polling on the event loop; rejects after `ms` (a deadline, not a sleep). */
-export async function waitUntil(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean,
+  ms = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -25,13 +32,20 @@ export async function waitUntil(predicate: () => boolean, ms = 10_000, what = 'c
 }
 
 /** Rejects if `promise` does not settle within `ms`. */
-export async function withDeadline<T>(promise: Promise<T>, ms = 20_000, what = 'operation'): Promise<T> {
+export async function withDeadline<T>(
+  promise: Promise<T>,
+  ms = 20_000,
+  what = 'operation',
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`deadline of ${ms} ms passed waiting for ${what}`)), ms);
+        timer = setTimeout(
+          () => reject(new Error(`deadline of ${ms} ms passed waiting for ${what}`)),
+          ms,
+        );
       }),
     ]);
   } finally {
