@@ -66,6 +66,9 @@ async function runProcessJob(job: ProcessJob): Promise<number> {
 /** Entry point called by entry.mjs with the boot record. */
 export async function runWorker(boot: BootRecord): Promise<void> {
   adoptInherited(boot.inherited);
+  // Every primitive registers its reviver when its module loads: load them all before the first
+  // argument is decoded.
+  await import('../index.ts');
   const logger = getLogger();
   logger.level = boot.inherited.logLevel;
   logger.enableStderr(boot.inherited.logToStderr);
