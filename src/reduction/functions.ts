@@ -1,9 +1,7 @@
 // How a function travels to a worker: as self-contained source, a module reference, or an explicit ref (DESIGN §4).
-import { parse } from 'acorn';
-import { analyze } from 'periscopic';
+import { createRequire } from 'node:module';
 import inspector from 'node:inspector';
 import { pathToFileURL } from 'node:url';
-import type { Program } from 'estree';
 import { PicklingError } from '../errors.ts';
 import { describe } from '../validate.ts';
 
@@ -102,19 +100,38 @@ for (const notShared of ['require', 'module', 'exports', '__filename', '__dirnam
 
 const cache = new WeakMap<Function, FnRef>();
 
+// The parser and scope analyser are loaded on first use (synchronously, through their CommonJS
+// builds): most workers never reduce a function, and loading them costs a worker ~10 ms of start-up.
+type Analysis = {
+  parse: typeof import('acorn').parse;
+  analyze: typeof import('eslint-scope').analyze;
+};
+let analysis: Analysis | null = null;
+function loadAnalysis(): Analysis {
+  if (!analysis) {
+    const require = createRequire(import.meta.url);
+    analysis = { parse: require('acorn').parse, analyze: require('eslint-scope').analyze };
+  }
+  return analysis;
+}
+
 /** Parses a function's source; returns its free identifiers, and whether it is a method shorthand. */
 function freeIdentifiers(source: string): { free: string[]; method: boolean } | null {
+  const { parse, analyze } = loadAnalysis();
   for (const [wrapped, method] of [
     [`(${source})`, false],
     [`({${source}})`, true],
   ] as const) {
-    let ast: Program;
+    let ast: ReturnType<typeof parse>;
     try {
-      ast = parse(wrapped, { ecmaVersion: 'latest', sourceType: 'module' }) as unknown as Program;
+      ast = parse(wrapped, { ecmaVersion: 'latest', sourceType: 'module', ranges: true });
     } catch {
       continue;
     }
-    return { free: [...analyze(ast).globals.keys()], method };
+    // References that no scope of the function resolves are its free identifiers.
+    const manager = analyze(ast as never, { ecmaVersion: 2022, sourceType: 'module' });
+    const free = new Set(manager.globalScope!.through.map((ref) => ref.identifier.name));
+    return { free: [...free], method };
   }
   return null;
 }
