@@ -55,10 +55,10 @@ const prefix = `${process.pid}.${Math.random().toString(36).slice(2, 8)}.`;
  * @example
  * await pool.map(mp.ref(new URL('./kernels.js', import.meta.url), 'square'), [1, 2, 3])
  */
-export function ref<F extends (...args: any[]) => any = (...args: any[]) => any>(
+export function ref<F extends (...args: any[]) => any = any>(
   moduleUrl: string | URL,
   exportName: string,
-): FunctionRef<F> {
+): FunctionRef<NoInfer<F>> {
   let url: string;
   if (moduleUrl instanceof URL) url = moduleUrl.href;
   else if (typeof moduleUrl === 'string' && moduleUrl.length > 0) {
