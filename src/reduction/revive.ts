@@ -12,7 +12,10 @@ const nameHelper = (target: Function, value: string) =>
 
 function compile(ref: Extract<FnRef, { kind: 'source' }>): Function {
   const body = ref.method ? `return Object.values({${ref.source}})[0];` : `return (${ref.source});`;
-  return new Function('__name', body)(nameHelper) as Function;
+  // Name the compiled code in stack traces ("at f (mp-source:f:1:20)") instead of "eval at compile".
+  return new Function('__name', `${body}\n//# sourceURL=mp-source:${ref.name}`)(
+    nameHelper,
+  ) as Function;
 }
 
 /** Imports a module while marking the worker as bootstrapping (Python's spawn phase). */

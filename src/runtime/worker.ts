@@ -40,8 +40,17 @@ export async function exitWorker(code: number): Promise<never> {
   process.exit(code);
 }
 
+/**
+ * Loads every primitive's module (each registers its reviver on load) before a value holding
+ * handles is decoded; workers whose arguments hold none skip this start-up cost.
+ */
+export async function loadRevivers(): Promise<void> {
+  await import('../index.ts');
+}
+
 async function runProcessJob(job: ProcessJob): Promise<number> {
   try {
+    if (job.walked || job.subclass?.walked) await loadRevivers();
     getLogger().debug('child process calling self.run()');
     if (job.subclass) {
       const cls = (await reviveFunction(job.subclass.cls)) as new (...args: unknown[]) => {
@@ -66,9 +75,6 @@ async function runProcessJob(job: ProcessJob): Promise<number> {
 /** Entry point called by entry.mjs with the boot record. */
 export async function runWorker(boot: BootRecord): Promise<void> {
   adoptInherited(boot.inherited);
-  // Every primitive registers its reviver when its module loads: load them all before the first
-  // argument is decoded.
-  await import('../index.ts');
   const logger = getLogger();
   logger.level = boot.inherited.logLevel;
   logger.enableStderr(boot.inherited.logToStderr);
