@@ -5,6 +5,8 @@ import { getLogger, logToStderr } from './logging.ts';
 import { Process as BaseProcess, kContextMethod } from './process.ts';
 import { ref } from './reduction/functions.ts';
 import { transfer } from './reduction/values.ts';
+import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
+import type { ManagerOptions } from './managers/base-manager.ts';
 import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
 import type { LocalMethod } from './backends/types.ts';
 import { checkOneOf, checkOptions } from './validate.ts';
@@ -54,6 +56,9 @@ export class Context {
   readonly transfer = transfer;
   /** See {@link getAllStartMethods}. */
   readonly getAllStartMethods = getAllStartMethods;
+  /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
+  readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
+    startManager({ ...options, context: this.method });
 
   /** With no method, this context; otherwise the context of `method`. */
   getContext(method?: StartMethod | 'cluster'): Context {

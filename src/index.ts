@@ -16,4 +16,27 @@ export type { LogLevel } from './logging.ts';
 export { ref } from './reduction/functions.ts';
 export type { FunctionRef, Target } from './reduction/functions.ts';
 export { transfer } from './reduction/values.ts';
+export { Manager, SyncManager } from './managers/sync-manager.ts';
+export type { ManagerBarrierOptions } from './managers/sync-manager.ts';
+export { BaseManager } from './managers/base-manager.ts';
+export type { ManagerOptions, RegisterOptions } from './managers/base-manager.ts';
+export { BaseProxy } from './managers/proxy.ts';
+export type { AutoProxy } from './managers/proxy.ts';
+export {
+  DictProxy,
+  ListProxy,
+  NamespaceProxy,
+  ValueProxy,
+  ArrayProxy,
+  QueueProxy,
+  JoinableQueueProxy,
+  LockProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  BoundedSemaphoreProxy,
+  ConditionProxy,
+  EventProxy,
+  BarrierProxy,
+} from './managers/proxies.ts';
+export type { ProxyAcquireOptions } from './managers/proxies.ts';
 export * from './errors.ts';

@@ -3,6 +3,7 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { FnRef } from '../reduction/functions.ts';
 import type { SerializedError } from '../reduction/errors.ts';
 import type { InheritedState } from '../runtime/state.ts';
+import type { ManagerJob } from '../managers/server.ts';
 
 /** Something a message may move instead of copy (an ArrayBuffer, a MessagePort…). */
 export type Transferable = TransferListItem;
@@ -37,7 +38,7 @@ export interface PoolJob {
 export interface BootRecord {
   readonly runtimeUrl: string;
   readonly inherited: InheritedState;
-  readonly job: ProcessJob | PoolJob;
+  readonly job: ProcessJob | PoolJob | ManagerJob;
 }
 
 /** One task for a pool worker: a function (its wire form once, then its id) applied to argument lists. */

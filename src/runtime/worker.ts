@@ -89,6 +89,9 @@ export async function runWorker(boot: BootRecord): Promise<void> {
     const code = await runProcessJob(boot.job);
     getLogger().debug(`process exiting with exitcode ${code}`);
     await exitWorker(code);
+  } else if (boot.job.kind === 'manager') {
+    const { runManagerServer } = await import('../managers/server.ts');
+    await runManagerServer(boot.job, channel);
   } else {
     const { runPoolWorker } = await import('../pool/worker-loop.ts');
     await runPoolWorker(boot.job, channel);

@@ -1,0 +1,232 @@
+// The data objects a manager server holds: dict, list, Namespace, Value and Array.
+import { isDeepStrictEqual } from 'node:util';
+import { checkInteger, checkOneOf, checkString, invalidArg, outOfRange } from '../validate.ts';
+
+/** Turns a dict initializer (Map, array of pairs, plain object) into entries. */
+export function entriesOf(init: unknown, name = 'init'): [unknown, unknown][] {
+  if (init === undefined || init === null) return [];
+  if (init instanceof Map) return [...init];
+  if (Array.isArray(init)) {
+    return init.map((pair) => {
+      if (!Array.isArray(pair) || pair.length !== 2)
+        invalidArg(name, 'an array of [key, value] pairs', init);
+      return [pair[0], pair[1]] as [unknown, unknown];
+    });
+  }
+  if (typeof init === 'object') return Object.entries(init);
+  invalidArg(name, 'a Map, an array of [key, value] pairs or a plain object', init);
+}
+
+/** A Map with Python's dict methods; keys compare as Map keys do (primitives by value). */
+export class DictReferent {
+  readonly #map: Map<unknown, unknown>;
+
+  constructor(init?: unknown) {
+    this.#map = new Map(entriesOf(init));
+  }
+  get(key: unknown, defaultValue?: unknown): unknown {
+    return this.#map.has(key) ? this.#map.get(key) : defaultValue;
+  }
+  set(key: unknown, value: unknown): void {
+    this.#map.set(key, value);
+  }
+  has(key: unknown): boolean {
+    return this.#map.has(key);
+  }
+  delete(key: unknown): boolean {
+    return this.#map.delete(key);
+  }
+  keys(): unknown[] {
+    return [...this.#map.keys()];
+  }
+  values(): unknown[] {
+    return [...this.#map.values()];
+  }
+  entries(): [unknown, unknown][] {
+    return [...this.#map.entries()];
+  }
+  size(): number {
+    return this.#map.size;
+  }
+  update(other: unknown): void {
+    for (const [key, value] of entriesOf(other, 'other')) this.#map.set(key, value);
+  }
+  pop(key: unknown, defaultValue?: unknown): unknown {
+    if (!this.#map.has(key)) return defaultValue;
+    const value = this.#map.get(key);
+    this.#map.delete(key);
+    return value;
+  }
+  setdefault(key: unknown, defaultValue?: unknown): unknown {
+    if (!this.#map.has(key)) this.#map.set(key, defaultValue);
+    return this.#map.get(key);
+  }
+  clear(): void {
+    this.#map.clear();
+  }
+  toObject(): Record<string, unknown> {
+    return Object.fromEntries(this.#map as Map<PropertyKey, unknown>);
+  }
+}
+
+/** Resolves a Python-style index (negative counts from the end) or throws RangeError. */
+function position(index: any, length: number, what: string): number {
+  if (!Number.isInteger(index)) invalidArg('index', 'an integer', index);
+  const i = index < 0 ? index + length : index;
+  if (i < 0 || i >= length) outOfRange('index', `${what} (length ${length})`, index);
+  return i;
+}
+
+/** An array with Python's list methods; `remove`/`index` compare by deep equality, as Python's `==`. */
+export class ListReferent {
+  #items: unknown[];
+
+  constructor(init?: unknown) {
+    if (init !== undefined && init !== null && !Array.isArray(init))
+      invalidArg('init', 'an array', init);
+    this.#items = init ? [...(init as unknown[])] : [];
+  }
+  get(index: number): unknown {
+    return this.#items[position(index, this.#items.length, 'a list index in range')];
+  }
+  set(index: number, value: unknown): void {
+    this.#items[position(index, this.#items.length, 'a list index in range')] = value;
+  }
+  append(value: unknown): void {
+    this.#items.push(value);
+  }
+  extend(values: unknown): void {
+    if (!Array.isArray(values)) invalidArg('values', 'an array', values);
+    for (const value of values) this.#items.push(value);
+  }
+  insert(index: number, value: unknown): void {
+    if (!Number.isInteger(index)) invalidArg('index', 'an integer', index);
+    // Python clamps an insert position instead of failing.
+    const n = this.#items.length;
+    const i = index < 0 ? Math.max(0, index + n) : Math.min(index, n);
+    this.#items.splice(i, 0, value);
+  }
+  pop(index = -1): unknown {
+    if (this.#items.length === 0) outOfRange('list', 'not empty to pop from it', this.#items);
+    const i = position(index, this.#items.length, 'a list index in range');
+    return this.#items.splice(i, 1)[0];
+  }
+  remove(value: unknown): void {
+    this.#items.splice(this.index(value), 1);
+  }
+  index(value: unknown): number {
+    const i = this.#items.findIndex((item) => isDeepStrictEqual(item, value));
+    if (i < 0) outOfRange('value', 'an item of the list', value);
+    return i;
+  }
+  length(): number {
+    return this.#items.length;
+  }
+  toArray(): unknown[] {
+    return [...this.#items];
+  }
+  clear(): void {
+    this.#items = [];
+  }
+}
+
+/** A bag of named values (Python's Namespace). */
+export class NamespaceReferent {
+  readonly #fields: Map<string, unknown>;
+
+  constructor(init?: unknown) {
+    if (init !== undefined && init !== null && (typeof init !== 'object' || Array.isArray(init)))
+      invalidArg('init', 'a plain object', init);
+    this.#fields = new Map(Object.entries((init as object | undefined) ?? {}));
+  }
+  get(name: string): unknown {
+    checkString(name, 'name');
+    return this.#fields.get(name);
+  }
+  set(name: string, value: unknown): void {
+    checkString(name, 'name');
+    if (name === undefined) invalidArg('name', 'a string', name);
+    this.#fields.set(name, value);
+  }
+  delete(name: string): boolean {
+    return this.#fields.delete(name);
+  }
+  toObject(): Record<string, unknown> {
+    return Object.fromEntries(this.#fields);
+  }
+}
+
+/** One value of any cloneable type; as in Python, the typecode is recorded but not enforced. */
+export class ValueReferent {
+  readonly #typecode: string;
+  #value: unknown;
+
+  constructor(typecode: string, value?: unknown) {
+    checkString(typecode, 'typecode');
+    this.#typecode = typecode;
+    this.#value = value;
+  }
+  get(): unknown {
+    return this.#value;
+  }
+  set(value: unknown): void {
+    this.#value = value;
+  }
+  typecode(): string {
+    return this.#typecode;
+  }
+}
+
+/** The typecodes an Array accepts (Python's array module), with the typed array that stores them. */
+export const kArrayTypes = {
+  b: Int8Array,
+  B: Uint8Array,
+  h: Int16Array,
+  H: Uint16Array,
+  i: Int32Array,
+  I: Uint32Array,
+  f: Float32Array,
+  d: Float64Array,
+  l: BigInt64Array,
+  L: BigUint64Array,
+  q: BigInt64Array,
+  Q: BigUint64Array,
+} as const;
+
+/** A typecode of {@link kArrayTypes}. */
+export type ArrayTypecode = keyof typeof kArrayTypes;
+
+type Typed = InstanceType<(typeof kArrayTypes)[ArrayTypecode]>;
+
+/** A fixed-length typed array (Python's array.array held by the manager). */
+export class ArrayReferent {
+  readonly #data: Typed;
+
+  constructor(typecode: ArrayTypecode, sizeOrInit: number | readonly (number | bigint)[]) {
+    checkOneOf(typecode, 'typecode', Object.keys(kArrayTypes) as ArrayTypecode[]);
+    const Type = kArrayTypes[typecode];
+    if (typeof sizeOrInit === 'number') {
+      checkInteger(sizeOrInit, 'sizeOrInit', 0);
+      this.#data = new Type(sizeOrInit);
+    } else if (Array.isArray(sizeOrInit)) {
+      this.#data = new Type(sizeOrInit.length);
+      sizeOrInit.forEach((v, i) => ((this.#data as unknown as unknown[])[i] = v));
+    } else {
+      invalidArg('sizeOrInit', 'a length or an array of numbers', sizeOrInit);
+    }
+  }
+  get(index: number): number | bigint {
+    return this.#data[position(index, this.#data.length, 'an array index in range')]!;
+  }
+  set(index: number, value: number | bigint): void {
+    (this.#data as unknown as unknown[])[
+      position(index, this.#data.length, 'an array index in range')
+    ] = value;
+  }
+  length(): number {
+    return this.#data.length;
+  }
+  toArray(): (number | bigint)[] {
+    return Array.from(this.#data as ArrayLike<number | bigint>);
+  }
+}
