@@ -3,6 +3,7 @@ import { InvalidStateError } from './errors.ts';
 import { activeChildren, cpuCount, currentProcess, isMainProcess, parentProcess } from './info.ts';
 import { getLogger, logToStderr } from './logging.ts';
 import { Process as BaseProcess, kContextMethod } from './process.ts';
+import { Pool as BasePool } from './pool/pool.ts';
 import { ref } from './reduction/functions.ts';
 import { transfer } from './reduction/values.ts';
 import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
@@ -28,10 +29,15 @@ export class Context {
   readonly method: StartMethod;
   /** `Process` bound to this context. */
   readonly Process: typeof BaseProcess;
+  /** `Pool` bound to this context. */
+  readonly Pool: typeof BasePool;
 
   constructor(method: StartMethod) {
     this.method = method;
     this.Process = class Process<A extends unknown[] = unknown[]> extends BaseProcess<A> {
+      static override readonly [kContextMethod]: LocalMethod | undefined = method;
+    };
+    this.Pool = class Pool extends BasePool {
       static override readonly [kContextMethod]: LocalMethod | undefined = method;
     };
   }

@@ -217,7 +217,8 @@ export type InvalidStateCode =
   | 'ERR_STILL_RUNNING'
   | 'ERR_CONTEXT_ALREADY_SET'
   | 'ERR_NOT_CLOSED'
-  | 'ERR_CONCRETE_CONTEXT';
+  | 'ERR_CONCRETE_CONTEXT'
+  | 'ERR_NOT_READY';
 
 /**
  * An object was used in a state that does not allow it (Python's `ValueError`/`AssertionError`

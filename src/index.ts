@@ -9,6 +9,16 @@ export {
 export type { StartMethod } from './context.ts';
 export { Process } from './process.ts';
 export type { ProcessOptions } from './process.ts';
+export { Pool } from './pool/pool.ts';
+export { AsyncResult } from './pool/async-result.ts';
+export type {
+  PoolOptions,
+  TaskOptions,
+  ApplyAsyncOptions,
+  MapOptions,
+  MapAsyncOptions,
+  ImapOptions,
+} from './pool/options.ts';
 export { cpuCount, currentProcess, parentProcess, activeChildren, isMainProcess } from './info.ts';
 export type { ProcessInfo, ParentProcessInfo } from './info.ts';
 export { getLogger, logToStderr, Logger } from './logging.ts';

@@ -31,7 +31,6 @@ export interface PoolJob {
   readonly initializer: FnRef | null;
   readonly initargs: unknown;
   readonly walked: boolean;
-  readonly maxTasks: number | null;
 }
 
 /** Everything a worker needs to start; a thread gets it as workerData, a child process over IPC. */
@@ -41,16 +40,21 @@ export interface BootRecord {
   readonly job: ProcessJob | PoolJob | ManagerJob;
 }
 
-/** One task for a pool worker: a function (its wire form once, then its id) applied to argument lists. */
+/** How a pool task calls its function: once with an argument list, or once per item (spread for starmap). */
+export type TaskMode = 'apply' | 'map' | 'starmap';
+
+/** One task for a pool worker: a function (its wire form once, then its id) and what to call it on. */
 export interface TaskMessage {
   readonly t: 'task';
   readonly id: number;
   readonly fn: FnRef | string;
-  /** Each entry is one call's argument list. */
-  readonly calls: unknown;
+  readonly mode: TaskMode;
+  /** apply: one argument list; map: the items (a Float64Array when `packed`); starmap: argument lists. */
+  readonly args: unknown;
   readonly walked: boolean;
-  /** Whether results are wanted as an array (map chunks) or a single value (apply). */
-  readonly single: boolean;
+  readonly packed: boolean;
+  /** Whether the worker reports 'started' (the task has a timeout counted from its start). */
+  readonly timed: boolean;
 }
 
 /** Messages from the parent to a worker. */
@@ -63,14 +67,21 @@ export type FromWorker =
   | { readonly t: 'ready' }
   | { readonly t: 'init-failed'; readonly error: SerializedError }
   | { readonly t: 'started'; readonly id: number }
-  | { readonly t: 'done'; readonly id: number; readonly value: unknown; readonly walked: boolean }
+  | {
+      readonly t: 'done';
+      readonly id: number;
+      readonly value: unknown;
+      readonly walked: boolean;
+      /** The results of a map task came back as a Float64Array. */
+      readonly packed: boolean;
+    }
   | {
       readonly t: 'failed';
       readonly id: number;
       readonly error: SerializedError;
+      /** Position of the failing call within the task. */
       readonly index: number;
-    }
-  | { readonly t: 'retiring' };
+    };
 
 /** Options that shape a worker's runtime. */
 export interface SpawnOptions {

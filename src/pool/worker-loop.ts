@@ -1,3 +1,177 @@
-// Placeholder replaced by the pool issue.
-import type { ParentChannel, PoolJob } from '../backends/types.ts';
-export async function runPoolWorker(_job: PoolJob, _channel: ParentChannel): Promise<void> {}
+// The pool worker's side: run the initializer, then each task the parent sends, one at a time.
+import { isMainThread } from 'node:worker_threads';
+import type { ParentChannel, PoolJob, TaskMessage, ToWorker } from '../backends/types.ts';
+import type { Destination } from '../reduction/values.ts';
+import { DataCloneError } from '../errors.ts';
+import { getLogger } from '../logging.ts';
+import { serializeError } from '../reduction/errors.ts';
+import type { FnRef } from '../reduction/functions.ts';
+import { reviveFunction } from '../reduction/revive.ts';
+import { decode, encode } from '../reduction/values.ts';
+import { exitWorker } from '../runtime/worker.ts';
+import { kPackThreshold } from './chunking.ts';
+
+/** A thrown value and the position of the call that threw it. */
+class CallError {
+  constructor(
+    readonly error: unknown,
+    readonly index: number,
+  ) {}
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/** Functions by id: resolved ones directly, the others as the promise of their revival. */
+const functions = new Map<string, Function | Promise<Function>>();
+
+function lookup(fn: FnRef | string): Function | Promise<Function> {
+  if (typeof fn === 'string') {
+    const found = functions.get(fn);
+    if (!found) throw new Error(`assertion failed: pool worker does not know function ${fn}`);
+    return found;
+  }
+  let found = functions.get(fn.id);
+  if (!found) {
+    const revived = reviveFunction(fn);
+    functions.set(fn.id, revived);
+    // Remember the function itself once loaded so later tasks skip the await.
+    revived.then((f) => functions.set(fn.id, f)).catch(() => {});
+    found = revived;
+  }
+  return found;
+}
+
+/**
+ * Calls `fn` on every item (map/starmap) with a fast synchronous path; switches to awaiting
+ * as soon as a call returns a thenable. Results of all-number chunks come back packed.
+ */
+async function runMany(fn: Function, msg: TaskMessage): Promise<unknown[] | Float64Array> {
+  const items = msg.args as ArrayLike<unknown>;
+  const star = msg.mode === 'starmap';
+  const n = items.length;
+  let packed: Float64Array | null = n >= kPackThreshold ? new Float64Array(n) : null;
+  let out: unknown[] | null = packed ? null : new Array(n);
+  for (let i = 0; i < n; i++) {
+    let r: unknown;
+    try {
+      r = star ? fn(...(items[i] as unknown[])) : fn(items[i]);
+      if (isThenable(r)) r = await r;
+    } catch (error) {
+      throw new CallError(error, i);
+    }
+    if (packed) {
+      if (typeof r === 'number') {
+        packed[i] = r;
+        continue;
+      }
+      out = Array.from(packed.subarray(0, i));
+      out.length = n;
+      packed = null;
+    }
+    out![i] = r;
+  }
+  return packed ?? out!;
+}
+
+async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destination): Promise<void> {
+  let value: unknown;
+  let packedResult = false;
+  try {
+    let fn = lookup(msg.fn);
+    if (!(typeof fn === 'function')) fn = await fn;
+    if (msg.timed) channel.post({ t: 'started', id: msg.id });
+    if (msg.mode === 'apply') {
+      try {
+        value = fn(...(decode(msg.args, msg.walked) as unknown[]));
+        if (isThenable(value)) value = await value;
+      } catch (error) {
+        throw new CallError(error, 0);
+      }
+    } else {
+      const args = msg.packed ? msg.args : decode(msg.args, msg.walked);
+      value = await runMany(fn, { ...msg, args });
+      packedResult = value instanceof Float64Array;
+    }
+  } catch (error) {
+    const failure = error instanceof CallError ? error : new CallError(error, 0);
+    channel.post({
+      t: 'failed',
+      id: msg.id,
+      error: serializeError(failure.error),
+      index: failure.index,
+    });
+    return;
+  }
+  if (packedResult) {
+    const buffer = (value as Float64Array).buffer as ArrayBuffer;
+    channel.post(
+      { t: 'done', id: msg.id, value, walked: false, packed: true },
+      dest === 'thread' ? [buffer] : undefined,
+    );
+    return;
+  }
+  try {
+    const enc = encode(value, dest);
+    channel.post(
+      { t: 'done', id: msg.id, value: enc.value, walked: enc.walked, packed: false },
+      enc.transfer.length ? enc.transfer : undefined,
+    );
+  } catch (error) {
+    const what =
+      msg.mode === 'apply' ? 'the result of the task' : `a result of the ${msg.mode} task`;
+    const reason = error instanceof Error ? error.message : String(error);
+    channel.post({
+      t: 'failed',
+      id: msg.id,
+      error: serializeError(
+        new DataCloneError(`Cannot send ${what} back to the parent: ${reason}`, { cause: error }),
+      ),
+      index: 0,
+    });
+  }
+}
+
+async function runInitializer(job: PoolJob): Promise<void> {
+  if (!job.initializer) return;
+  const init = await reviveFunction(job.initializer);
+  const r = init(...(decode(job.initargs, job.walked) as unknown[]));
+  if (isThenable(r)) await r;
+}
+
+/** Entry point called by the worker runtime for a pool worker. */
+export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promise<void> {
+  // A child process whose parent died has no one to work for.
+  if (isMainThread) process.on('disconnect', () => process.exit(0));
+  const dest: Destination = isMainThread ? 'process' : 'thread';
+  // The parent sends nothing before 'ready', so the listener can wait for the initializer.
+  try {
+    await runInitializer(job);
+  } catch (error) {
+    getLogger().debug('initializer failed; worker exiting');
+    channel.post({ t: 'init-failed', error: serializeError(error) });
+    await exitWorker(1);
+    return;
+  }
+  channel.onMessage((msg: ToWorker) => {
+    switch (msg.t) {
+      case 'task':
+        void runTask(msg, channel, dest);
+        return;
+      case 'stop':
+        getLogger().debug('worker exiting');
+        void exitWorker(0);
+        return;
+      case 'boot':
+        return;
+      default:
+        throw new Error(`assertion failed: unknown message to a pool worker: ${String(msg)}`);
+    }
+  });
+  channel.post({ t: 'ready' });
+}
