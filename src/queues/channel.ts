@@ -56,6 +56,14 @@ const kHeaderBytes = 128;
 const kInitialData = 4096;
 /** Virtual reservation per channel; only what is used is committed. */
 const kMaxData = 1 << 30;
+/**
+ * How long an empty get spins before it sleeps (ms), in a blocking get and in an async get.
+ * Spinning saves the futex sleep / event-loop turn when the other thread answers within
+ * microseconds, but on an oversubscribed machine it steals the core the answer needs: measured
+ * worse under load on the 2-core machine, so it is off until measured on a quiet one.
+ */
+const kSpinMs = 0;
+const kSpinAsyncMs = 0;
 
 /** The registry kind of channel cores. */
 export const kChannelKind = 'mp.Channel';
@@ -408,16 +416,36 @@ export class ChannelCore implements SharedCore {
         Atomics.sub(this.#h, H.GetWaiters, 1);
         return kEmpty;
       }
-      waitSync(this.#h, H.GetSeq, r, deadline);
+      if (this.#spin(r, deadline)) waitSync(this.#h, H.GetSeq, r, deadline);
       Atomics.sub(this.#h, H.GetWaiters, 1);
+    }
+  }
+
+  /**
+   * Spins briefly while the get sequence is still `seen` (we are a registered waiter, so a put
+   * bumps it). A reply that comes within microseconds is then taken without a futex sleep or,
+   * for async gets, an event-loop turn; returns whether the caller still has to wait.
+   */
+  #spin(seen: number, deadline: number, ms = kSpinMs): boolean {
+    const h = this.#h;
+    const end = Math.min(deadline, now() + ms);
+    for (;;) {
+      for (let i = 0; i < 64; i++) if (Atomics.load(h, H.GetSeq) !== seen) return false;
+      if (now() >= end) return true;
     }
   }
 
   /** As getSync, without blocking the thread. */
   getAsync(timeout: number | undefined): Promise<GetResult> {
-    const r = this.#tryGet();
+    let r = this.#tryGet();
     if (typeof r !== 'number') return Promise.resolve(r);
-    return this.#getSlow(r, deadlineOf(timeout));
+    const deadline = deadlineOf(timeout);
+    if (!this.#spin(r, deadline, kSpinAsyncMs)) {
+      Atomics.sub(this.#h, H.GetWaiters, 1);
+      r = this.#tryGet();
+      if (typeof r !== 'number') return Promise.resolve(r);
+    }
+    return this.#getSlow(r, deadline);
   }
 
   async #getSlow(seen: number, deadline: number): Promise<GetResult> {
