@@ -6,6 +6,18 @@ import { Process as BaseProcess, kContextMethod } from './process.ts';
 import { Pool as BasePool } from './pool/pool.ts';
 import { ref } from './reduction/functions.ts';
 import { transfer } from './reduction/values.ts';
+import {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  Semaphore,
+} from './synchronize.ts';
+import { RawValue, Value } from './shared-types.ts';
+import { Array as SharedArray, RawArray } from './shared-array.ts';
+import { SharedMemory } from './shared-memory.ts';
 import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
 import type { ManagerOptions } from './managers/base-manager.ts';
 import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
@@ -62,6 +74,30 @@ export class Context {
   readonly transfer = transfer;
   /** See {@link getAllStartMethods}. */
   readonly getAllStartMethods = getAllStartMethods;
+  /** See {@link Lock}. */
+  readonly Lock = Lock;
+  /** See {@link RLock}. */
+  readonly RLock = RLock;
+  /** See {@link Semaphore}. */
+  readonly Semaphore = Semaphore;
+  /** See {@link BoundedSemaphore}. */
+  readonly BoundedSemaphore = BoundedSemaphore;
+  /** See {@link Condition}. */
+  readonly Condition = Condition;
+  /** See {@link Event}. */
+  readonly Event = Event;
+  /** See {@link Barrier}. */
+  readonly Barrier = Barrier;
+  /** See {@link Value}. */
+  readonly Value = Value;
+  /** See {@link RawValue}. */
+  readonly RawValue = RawValue;
+  /** See {@link SharedArray}. */
+  readonly Array = SharedArray;
+  /** See {@link RawArray}. */
+  readonly RawArray = RawArray;
+  /** See {@link SharedMemory}. */
+  readonly SharedMemory = SharedMemory;
   /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
   readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
     startManager({ ...options, context: this.method });

@@ -1,0 +1,206 @@
+// Futex-style building blocks over Atomics: deadlines, sync/async waits, the 3-state mutex, owner words.
+import { callerId } from './core.ts';
+
+/** How many compare-exchange attempts a blocking lock makes before it sleeps (Drepper's spin phase). */
+export const kSpin = 100;
+
+/** Who is calling, as {@link callerId}; constant for the life of a thread, so computed once. */
+export const kSelf: number = callerId();
+
+/**
+ * Turns a public timeout (ms; undefined waits forever; 0 or less does not wait) into a deadline
+ * on `performance.now()`'s clock: Infinity, or a time (past when the caller must not wait).
+ * @example
+ * const end = deadlineOf(100) // performance.now() + 100
+ */
+export function deadlineOf(timeout: number | undefined): number {
+  if (timeout === undefined || timeout === null || timeout === Infinity) return Infinity;
+  return performance.now() + Math.max(0, timeout);
+}
+
+/**
+ * Milliseconds left until `deadline` (Infinity for none; 0 or less when it has passed).
+ * @example
+ * if (remaining(end) <= 0) return false
+ */
+export function remaining(deadline: number): number {
+  return deadline === Infinity ? Infinity : deadline - performance.now();
+}
+
+// Atomics.waitAsync does not keep Node's event loop alive: a program awaiting a lock would
+// exit mid-wait. While any async wait is pending, one ref'd timer keeps the loop running.
+let pendingWaits = 0;
+let keeper: NodeJS.Timeout | null = null;
+
+function hold(): void {
+  if (pendingWaits++ === 0) keeper = setInterval(() => {}, 1 << 30);
+}
+
+function letGo(): void {
+  if (--pendingWaits === 0 && keeper) {
+    clearInterval(keeper);
+    keeper = null;
+  }
+}
+
+/** Result of a futex wait, as Atomics.wait reports it. */
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+/**
+ * Sleeps until `a[at]` is notified while it holds `expected` (Atomics.wait), at most `ms`.
+ * Blocks the calling thread.
+ * @example
+ * waitSync(i32, 0, 2, remaining(end))
+ */
+export function waitSync(a: Int32Array, at: number, expected: number, ms: number): WaitResult {
+  return Atomics.wait(a, at, expected, ms);
+}
+
+/**
+ * Like {@link waitSync} without blocking: resolves on notify, on a changed value or after `ms`;
+ * keeps the event loop alive meanwhile.
+ * @example
+ * await waitAsync(i32, 0, 2, remaining(end))
+ */
+export function waitAsync(
+  a: Int32Array,
+  at: number,
+  expected: number,
+  ms: number,
+): Promise<WaitResult> {
+  const r = Atomics.waitAsync(a, at, expected, ms);
+  if (!r.async) return Promise.resolve(r.value);
+  hold();
+  return r.value.finally(letGo);
+}
+
+/**
+ * Wakes up to `count` waiters of `a[at]` (sync and async alike).
+ * @example
+ * notify(i32, 0, 1)
+ */
+export function notify(a: Int32Array, at: number, count = Infinity): number {
+  return Atomics.notify(a, at, count);
+}
+
+// --- Drepper's mutex ("Futexes are tricky", mutex 3): 0 free, 1 held, 2 held with maybe waiters.
+
+/**
+ * Takes the mutex at `a[at]` if free; never waits.
+ * @example
+ * if (mutexTry(i32, 0)) { try { work() } finally { mutexUnlock(i32, 0) } }
+ */
+export function mutexTry(a: Int32Array, at: number): boolean {
+  return Atomics.compareExchange(a, at, 0, 1) === 0;
+}
+
+/**
+ * Takes the mutex, spinning briefly then sleeping on Atomics.wait until `deadline`; false on timeout.
+ * @example
+ * mutexLockSync(i32, 0, Infinity)
+ */
+export function mutexLockSync(a: Int32Array, at: number, deadline: number): boolean {
+  let c = Atomics.compareExchange(a, at, 0, 1);
+  if (c === 0) return true;
+  if (deadline !== Infinity && performance.now() >= deadline) return false;
+  for (let s = 0; s < kSpin; s++) {
+    c = Atomics.compareExchange(a, at, 0, 1);
+    if (c === 0) return true;
+  }
+  if (c !== 2) c = Atomics.exchange(a, at, 2);
+  while (c !== 0) {
+    const left = remaining(deadline);
+    if (left <= 0) return false;
+    Atomics.wait(a, at, 2, left);
+    c = Atomics.exchange(a, at, 2);
+  }
+  return true;
+}
+
+/**
+ * The async twin of {@link mutexLockSync}: waits with Atomics.waitAsync, never blocking the thread.
+ * @example
+ * await mutexLockAsync(i32, 0, deadlineOf(100))
+ */
+export async function mutexLockAsync(
+  a: Int32Array,
+  at: number,
+  deadline: number,
+): Promise<boolean> {
+  let c = Atomics.compareExchange(a, at, 0, 1);
+  if (c === 0) return true;
+  if (c !== 2) c = Atomics.exchange(a, at, 2);
+  while (c !== 0) {
+    const left = remaining(deadline);
+    if (left <= 0) return false;
+    await waitAsync(a, at, 2, left);
+    c = Atomics.exchange(a, at, 2);
+  }
+  return true;
+}
+
+/**
+ * Frees the mutex, waking one sleeper if there may be one.
+ * @example
+ * mutexUnlock(i32, 0)
+ */
+export function mutexUnlock(a: Int32Array, at: number): void {
+  if (Atomics.sub(a, at, 1) !== 1) {
+    Atomics.store(a, at, 0);
+    Atomics.notify(a, at, 1);
+  }
+}
+
+// --- Owner words: an owner id (pid × 2¹⁶ + threadId, up to 2³⁸) kept in two Int32 words as
+// (pid, threadId + 1). Only the holder writes them, setting them after taking the lock and
+// clearing them before letting it go; a torn read by another thread has a 0 half and so never
+// equals a real id, which makes "is it mine?" a pair of loads.
+
+/**
+ * Writes `owner` into `a[at]`, `a[at + 1]`.
+ * @example
+ * setOwner(i32, 1, kSelf)
+ */
+export function setOwner(a: Int32Array, at: number, owner: number): void {
+  a[at] = Math.floor(owner / 65536);
+  a[at + 1] = (owner % 65536) + 1;
+}
+
+/**
+ * Clears the owner words.
+ * @example
+ * clearOwner(i32, 1)
+ */
+export function clearOwner(a: Int32Array, at: number): void {
+  a[at + 1] = 0;
+  a[at] = 0;
+}
+
+/**
+ * Whether the owner words hold `owner`.
+ * @example
+ * if (!isOwner(i32, 1, kSelf)) throw notOwner()
+ */
+export function isOwner(a: Int32Array, at: number, owner: number): boolean {
+  return a[at + 1] === (owner % 65536) + 1 && a[at] === Math.floor(owner / 65536);
+}
+
+/**
+ * The owner id stored in the words, or null when none.
+ * @example
+ * readOwner(i32, 1) // 4242 * 65536 + 0
+ */
+export function readOwner(a: Int32Array, at: number): number | null {
+  const hi = Atomics.load(a, at);
+  const lo = Atomics.load(a, at + 1);
+  return hi === 0 || lo === 0 ? null : hi * 65536 + lo - 1;
+}
+
+/**
+ * A fresh zeroed Int32Array of `length` words over a new SharedArrayBuffer.
+ * @example
+ * const words = sharedWords(4)
+ */
+export function sharedWords(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * 4));
+}

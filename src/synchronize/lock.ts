@@ -1,0 +1,362 @@
+// Lock and RLock: the mutex core (Drepper's 3-state futex mutex with owner words) and the public classes.
+import { inspect } from 'node:util';
+import { InvalidStateError } from '../errors.ts';
+import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
+import {
+  clearOwner,
+  deadlineOf,
+  isOwner,
+  kSelf,
+  mutexLockAsync,
+  mutexLockSync,
+  readOwner,
+  setOwner,
+  sharedWords,
+} from '../shared/atomics.ts';
+import { kReduce, type Destination } from '../reduction/values.ts';
+import { state as runtimeState } from '../runtime/state.ts';
+import { checkBoolean, checkFunction, checkOptions, checkTimeout } from '../validate.ts';
+import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+
+// Word layout of a lock: the mutex, the owner (two words), the recursion count.
+const kState = 0;
+const kOwner = 1;
+const kCount = 3;
+
+/** What Lock and RLock cores offer (a remote core in a child process has the same methods). */
+export interface LockCoreApi extends SharedCore {
+  acquireSync(owner: number, timeout: number | undefined): boolean;
+  acquireAsync(owner: number, timeout: number | undefined): Promise<boolean>;
+  release(owner: number): void;
+  /** Whether `owner` holds the lock (Python's `_is_mine`). */
+  owned(owner: number): boolean;
+  /** The holder and recursion depth, for repr. */
+  info(): { owner: number | null; count: number };
+}
+
+/** The error of a release that has nothing to release (Python's ValueError). */
+export function releasedTooManyTimes(): InvalidStateError {
+  return new InvalidStateError(
+    'semaphore or lock released too many times',
+    'ERR_RELEASED_TOO_MANY_TIMES',
+  );
+}
+
+/**
+ * The algorithm of Lock (recursive = false) and RLock (recursive = true) over one Int32Array.
+ * Condition uses `releaseAll`/`restore*` to wait with the lock fully released.
+ * @example
+ * const core = new MutexCore('RLock', MutexCore.fresh())
+ * core.acquireSync(kSelf, undefined); core.release(kSelf)
+ */
+export class MutexCore implements LockCoreApi {
+  readonly kind: 'Lock' | 'RLock';
+  readonly state: CoreState;
+  readonly #a: Int32Array;
+  readonly #recursive: boolean;
+
+  constructor(kind: 'Lock' | 'RLock', state: CoreState) {
+    this.kind = kind;
+    this.state = state;
+    this.#a = new Int32Array(state.buffers[0]!);
+    this.#recursive = kind === 'RLock';
+  }
+
+  /** A new unlocked state. */
+  static fresh(): CoreState {
+    return { buffers: [sharedWords(4).buffer as SharedArrayBuffer] };
+  }
+
+  acquireSync(owner: number, timeout: number | undefined): boolean {
+    const a = this.#a;
+    if (this.#recursive && isOwner(a, kOwner, owner)) {
+      a[kCount]! += 1;
+      return true;
+    }
+    if (Atomics.compareExchange(a, kState, 0, 1) !== 0) {
+      if (!mutexLockSync(a, kState, deadlineOf(timeout))) return false;
+    }
+    setOwner(a, kOwner, owner);
+    a[kCount] = 1;
+    return true;
+  }
+
+  async acquireAsync(owner: number, timeout: number | undefined): Promise<boolean> {
+    const a = this.#a;
+    if (this.#recursive && isOwner(a, kOwner, owner)) {
+      a[kCount]! += 1;
+      return true;
+    }
+    if (!(await mutexLockAsync(a, kState, deadlineOf(timeout)))) return false;
+    setOwner(a, kOwner, owner);
+    a[kCount] = 1;
+    return true;
+  }
+
+  release(owner: number): void {
+    const a = this.#a;
+    if (this.#recursive) {
+      if (!isOwner(a, kOwner, owner)) {
+        throw new InvalidStateError(
+          'attempt to release recursive lock not owned by thread',
+          'ERR_NOT_OWNER',
+        );
+      }
+      if (--a[kCount]! > 0) return;
+    } else if (Atomics.load(a, kState) === 0) {
+      throw releasedTooManyTimes();
+    }
+    this.#unlock();
+  }
+
+  #unlock(): void {
+    const a = this.#a;
+    a[kCount] = 0;
+    clearOwner(a, kOwner);
+    const was = Atomics.exchange(a, kState, 0);
+    // A plain Lock may be released by any thread: two racing releases leave one failing.
+    if (was === 0) throw releasedTooManyTimes();
+    if (was === 2) Atomics.notify(a, kState, 1);
+  }
+
+  owned(owner: number): boolean {
+    return Atomics.load(this.#a, kState) !== 0 && isOwner(this.#a, kOwner, owner);
+  }
+
+  info(): { owner: number | null; count: number } {
+    const locked = Atomics.load(this.#a, kState) !== 0;
+    return {
+      owner: locked ? readOwner(this.#a, kOwner) : null,
+      count: locked ? this.#a[kCount]! : 0,
+    };
+  }
+
+  /** Releases completely (for Condition.wait); the caller checked ownership. Returns the depth. */
+  releaseAll(): number {
+    const count = this.#a[kCount]!;
+    this.#unlock();
+    return count;
+  }
+
+  /** Re-takes the lock with the depth saved by {@link releaseAll}, waiting as long as needed. */
+  restoreSync(owner: number, count: number): void {
+    const a = this.#a;
+    if (Atomics.compareExchange(a, kState, 0, 1) !== 0) mutexLockSync(a, kState, Infinity);
+    setOwner(a, kOwner, owner);
+    a[kCount] = count;
+  }
+
+  /** The async twin of {@link restoreSync}. */
+  async restoreAsync(owner: number, count: number): Promise<void> {
+    await mutexLockAsync(this.#a, kState, Infinity);
+    setOwner(this.#a, kOwner, owner);
+    this.#a[kCount] = count;
+  }
+}
+
+registerCore('Lock', (state) => new MutexCore('Lock', state));
+registerCore('RLock', (state) => new MutexCore('RLock', state));
+
+/** Options of `acquire`: `block: false` never waits; `timeout` in ms (undefined waits forever). */
+export interface AcquireOptions {
+  block?: boolean;
+  timeout?: number;
+}
+
+/** Validates acquire options into a core timeout (0 for a non-blocking attempt). */
+export function acquireTimeout(options: AcquireOptions | undefined): number | undefined {
+  if (options === undefined) return undefined;
+  checkOptions(options, 'options');
+  checkBoolean(options.block, 'block');
+  checkTimeout(options.timeout, 'timeout');
+  if ('blocking' in options) {
+    throw new TypeError('Unknown option `blocking`: the option is named `block`, as in Python');
+  }
+  if (options.block === false) return 0;
+  return options.timeout ?? undefined;
+}
+
+/** How a holder is shown in a repr: this process's name, or Python's placeholders. */
+export function ownerName(owner: number | null): string {
+  if (owner === null) return 'None';
+  if (owner === kSelf) return runtimeState().name;
+  return Math.floor(owner / 65536) === process.pid ? 'SomeOtherThread' : 'SomeOtherProcess';
+}
+
+// A received handle builds its object around an existing core instead of a fresh one.
+let adopting: LockCoreApi | null = null;
+
+function takeCore(kind: 'Lock' | 'RLock'): LockCoreApi {
+  const core = adopting ?? markLocal(new MutexCore(kind, MutexCore.fresh()));
+  adopting = null;
+  return core;
+}
+
+/** The core of a Lock or RLock (for Condition and Value, which run their algorithms on it). */
+export let lockCoreOf: (lock: Lock | RLock) => LockCoreApi;
+
+/**
+ * A mutual-exclusion lock shared by every thread and process it is passed to, as Python's
+ * `multiprocessing.Lock`. Not re-entrant; any thread may release it.
+ * @example
+ * const lock = new mp.Lock()
+ * await lock.withLock(async () => { counter.value += 1 })
+ */
+export class Lock {
+  readonly #core: LockCoreApi;
+
+  constructor() {
+    this.#core = takeCore('Lock');
+  }
+
+  static {
+    lockCoreOf = (lock) => (lock as Lock).#core;
+  }
+
+  /**
+   * Waits for the lock; resolves true once held, false if `timeout` ms passed or `block` is
+   * false and the lock was taken.
+   */
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    return this.#core.acquireAsync(kSelf, acquireTimeout(options));
+  }
+
+  /** Like {@link acquire}, blocking the calling thread (meant for workers). */
+  acquireSync(options?: AcquireOptions): boolean {
+    return this.#core.acquireSync(
+      kSelf,
+      options === undefined ? undefined : acquireTimeout(options),
+    );
+  }
+
+  /** Releases the lock; throws InvalidStateError ERR_RELEASED_TOO_MANY_TIMES if it is not held. */
+  release(): void {
+    this.#core.release(kSelf);
+  }
+
+  /** Runs `fn` holding the lock (awaiting it if it returns a Promise), then releases it. */
+  async withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
+    checkFunction(fn, 'fn');
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Like {@link withLock} with a synchronous `fn`, blocking while it waits. */
+  withLockSync<R>(fn: () => R): R {
+    checkFunction(fn, 'fn');
+    this.acquireSync();
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  [kReduce](destination: Destination): { kind: string; state: { core: CoreHandle } } {
+    return { kind: 'sync:Lock', state: { core: reduceCore(this.#core, destination) } };
+  }
+
+  /** Python's repr: `<Lock(owner=None)>`, `<Lock(owner=MainProcess)>`. */
+  toString(): string {
+    return `<Lock(owner=${ownerName(this.#core.info().owner)})>`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * A re-entrant lock: its holder may acquire it again and must release it as many times; only
+ * the holder may release it (else InvalidStateError ERR_NOT_OWNER), as Python's `RLock`.
+ * @example
+ * const rlock = new mp.RLock()
+ * rlock.acquireSync(); rlock.acquireSync(); rlock.release(); rlock.release()
+ */
+export class RLock {
+  readonly #core: LockCoreApi;
+
+  constructor() {
+    this.#core = takeCore('RLock');
+  }
+
+  static {
+    const lockOf = lockCoreOf;
+    lockCoreOf = (lock) => (#core in lock ? lock.#core : lockOf(lock));
+  }
+
+  /** Waits for the lock (at once if this thread holds it); false after `timeout` ms. */
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    return this.#core.acquireAsync(kSelf, acquireTimeout(options));
+  }
+
+  /** Like {@link acquire}, blocking the calling thread (meant for workers). */
+  acquireSync(options?: AcquireOptions): boolean {
+    return this.#core.acquireSync(
+      kSelf,
+      options === undefined ? undefined : acquireTimeout(options),
+    );
+  }
+
+  /** Releases one level; throws InvalidStateError ERR_NOT_OWNER unless this thread holds it. */
+  release(): void {
+    this.#core.release(kSelf);
+  }
+
+  /** Runs `fn` holding the lock, then releases it. */
+  async withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
+    checkFunction(fn, 'fn');
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Like {@link withLock} with a synchronous `fn`, blocking while it waits. */
+  withLockSync<R>(fn: () => R): R {
+    checkFunction(fn, 'fn');
+    this.acquireSync();
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  [kReduce](destination: Destination): { kind: string; state: { core: CoreHandle } } {
+    return { kind: 'sync:RLock', state: { core: reduceCore(this.#core, destination) } };
+  }
+
+  /** Python's repr: `<RLock(MainProcess, 3)>`, `<RLock(None, 0)>`. */
+  toString(): string {
+    const { owner, count } = this.#core.info();
+    return `<RLock(${ownerName(owner)}, ${count})>`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * Builds a Lock or RLock around an existing core (a revived handle).
+ * @example
+ * const lock = adoptLock(core)
+ */
+export function adoptLock(core: SharedCore): Lock | RLock {
+  adopting = core as LockCoreApi;
+  try {
+    return core.kind === 'RLock' ? new RLock() : new Lock();
+  } finally {
+    adopting = null;
+  }
+}
+
+registerPrimitive('sync:Lock', (core) => adoptLock(core));
+registerPrimitive('sync:RLock', (core) => adoptLock(core));
