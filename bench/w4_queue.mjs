@@ -66,6 +66,11 @@ async function run(method, mode) {
 
 if (mp.isMainProcess()) {
   for (const method of ['thread', 'process']) {
-    for (const mode of ['sync', 'async']) await run(method, mode);
+    try {
+      for (const mode of ['sync', 'async']) await run(method, mode);
+    } catch (e) {
+      process.stderr.write(`${method} context failed: ${e?.stack ?? e}\n`);
+      process.exitCode = 1;
+    }
   }
 }

@@ -78,5 +78,11 @@ async function run(method) {
 }
 
 if (mp.isMainProcess()) {
-  for (const method of ['thread', 'process']) await run(method);
+  for (const method of ['thread', 'process'])
+    try {
+      await run(method);
+    } catch (e) {
+      process.stderr.write(`${method} context failed: ${e?.stack ?? e}\n`);
+      process.exitCode = 1;
+    }
 }
