@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as mp from '../src/index.ts';
 import { defaultChunksize } from '../src/pool/chunking.ts';
 import { checkNoLeaks, forEachContext, withDeadline } from './helpers/contexts.ts';
+import { runScript } from './helpers/scripts.ts';
 import * as f from './fixtures/pool-fns.ts';
 
 checkNoLeaks();
@@ -404,6 +405,12 @@ forEachContext('Pool', (ctx, method) => {
     await assert.rejects(p.apply(f.square, [1]), mp.InvalidStateError);
     await withDeadline(p.join());
     await withDeadline(p.terminate(), 5_000, 'terminate is idempotent');
+  });
+
+  test('pending work keeps the program alive; an idle pool never closed does not', async () => {
+    const result = await runScript('fixtures/pool-forgotten.ts', [method], 60_000);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), '[1,4,9]');
   });
 
   test('Symbol.asyncDispose terminates the pool', async () => {
