@@ -7,7 +7,7 @@ import * as w from './fixtures/pipe-workers.ts';
 
 checkNoLeaks();
 
-async function joined(p: mp.Process): Promise<number | null> {
+async function joined(p: mp.Process<any>): Promise<number | null> {
   await withDeadline(p.join(), 30_000, `${p.name} to exit`);
   return p.exitCode;
 }
