@@ -218,7 +218,10 @@ forEachContext('Queue', (ctx) => {
     await joined(victim);
     assert.equal(victim.exitCode, -9);
     const out = new ctx.Queue<[number, number][]>();
-    const consumer = new ctx.Process({ target: w.consumeSync, args: [q, out] });
+    const consumer = new ctx.Process({
+      target: w.consumeSync,
+      args: [q as mp.Queue<[number, number]>, out],
+    });
     consumer.start();
     for (let i = 0; i < 100; i++) await q.put([0, i]);
     q.close();
