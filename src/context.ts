@@ -6,6 +6,8 @@ import { Process as BaseProcess, kContextMethod } from './process.ts';
 import { Pool as BasePool } from './pool/pool.ts';
 import { ref } from './reduction/functions.ts';
 import { transfer } from './reduction/values.ts';
+import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
+import type { ManagerOptions } from './managers/base-manager.ts';
 import {
   Barrier,
   BoundedSemaphore,
@@ -74,6 +76,9 @@ export class Context {
   readonly transfer = transfer;
   /** See {@link getAllStartMethods}. */
   readonly getAllStartMethods = getAllStartMethods;
+  /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
+  readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
+    startManager({ ...options, context: this.method });
   /** See {@link Lock}. */
   readonly Lock = Lock;
   /** See {@link RLock}. */

@@ -125,8 +125,12 @@ export function publicMethods(object: object): string[] {
 function wireError(error: unknown): SerializedError {
   const serialized = serializeError(error);
   const ctor = error instanceof Error ? error.constructor : null;
-  if (serialized.name === 'Error' && ctor && ctor !== Error && ctor.name)
-    return { ...serialized, name: ctor.name };
+  if (serialized.name === 'Error' && ctor && ctor !== Error && ctor.name) {
+    const stack = serialized.stack.startsWith('Error')
+      ? ctor.name + serialized.stack.slice('Error'.length)
+      : serialized.stack;
+    return { ...serialized, name: ctor.name, stack };
+  }
   return serialized;
 }
 
