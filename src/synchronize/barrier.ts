@@ -367,8 +367,7 @@ export class Barrier {
         const action = this.#action ?? ((await this.#loading) as () => unknown);
         await action();
       } catch (error) {
-        this.#core.finish(kSelf, false, serializeError(error));
-        throw new BrokenBarrierError();
+        throw this.#actionFailed(error);
       }
       this.#core.finish(kSelf, true, null);
     }
@@ -391,12 +390,21 @@ export class Barrier {
         }
         this.#action();
       } catch (error) {
-        this.#core.finish(kSelf, false, serializeError(error));
-        throw new BrokenBarrierError();
+        throw this.#actionFailed(error);
       }
       this.#core.finish(kSelf, true, null);
     }
     return index;
+  }
+
+  /** Breaks the barrier for everyone (their errors carry `error`); this party gets the original. */
+  #actionFailed(error: unknown): BrokenBarrierError {
+    try {
+      this.#core.finish(kSelf, false, serializeError(error));
+    } catch {
+      // finish() throws the waiters' BrokenBarrierError; this party's carries the original error.
+    }
+    return new BrokenBarrierError('the barrier is broken: its action threw', { cause: error });
   }
 
   /** Breaks the barrier for current waiters (BrokenBarrierError) and makes it usable again. */
