@@ -20,8 +20,6 @@ import {
 import { RawValue, Value } from './shared-types.ts';
 import { Array as SharedArray, RawArray } from './shared-array.ts';
 import { SharedMemory } from './shared-memory.ts';
-import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
-import type { ManagerOptions } from './managers/base-manager.ts';
 import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
 import type { LocalMethod } from './backends/types.ts';
 import { checkOneOf, checkOptions } from './validate.ts';
@@ -103,9 +101,6 @@ export class Context {
   readonly RawArray = RawArray;
   /** See {@link SharedMemory}. */
   readonly SharedMemory = SharedMemory;
-  /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
-  readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
-    startManager({ ...options, context: this.method });
 
   /** With no method, this context; otherwise the context of `method`. */
   getContext(method?: StartMethod | 'cluster'): Context {

@@ -57,35 +57,4 @@ export {
   BarrierProxy,
 } from './managers/proxies.ts';
 export type { ProxyAcquireOptions } from './managers/proxies.ts';
-export { Manager, SyncManager } from './managers/sync-manager.ts';
-export type { ManagerBarrierOptions } from './managers/sync-manager.ts';
-export { BaseManager } from './managers/base-manager.ts';
-export type { ManagerOptions, RegisterOptions } from './managers/base-manager.ts';
-export { BaseProxy } from './managers/proxy.ts';
-export type { AutoProxy } from './managers/proxy.ts';
-export {
-  DictProxy,
-  ListProxy,
-  NamespaceProxy,
-  ValueProxy,
-  ArrayProxy,
-  QueueProxy,
-  JoinableQueueProxy,
-  LockProxy,
-  RLockProxy,
-  SemaphoreProxy,
-  BoundedSemaphoreProxy,
-  ConditionProxy,
-  EventProxy,
-  BarrierProxy,
-} from './managers/proxies.ts';
-export type { ProxyAcquireOptions } from './managers/proxies.ts';
-export { Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier } from './synchronize.ts';
-export type { AcquireOptions, BarrierOptions } from './synchronize.ts';
-export { Value, RawValue, SynchronizedValue, RawSharedValue } from './shared-types.ts';
-export type { Typecode, ElementOf, TypedArrayOf, ValueOptions, LockOption } from './shared-types.ts';
-export { Array, RawArray } from './shared-array.ts';
-export type { SynchronizedArray, SharedArray, ArrayOptions } from './shared-array.ts';
-export { SharedMemory, FileNotFoundError, FileExistsError } from './shared-memory.ts';
-export type { SharedMemoryOptions } from './shared-memory.ts';
 export * from './errors.ts';
