@@ -200,6 +200,28 @@ export class AbortError extends ProcessError {
   }
 }
 
+/**
+ * A named shared resource (SharedMemory name) already exists: Python's `FileExistsError`.
+ * @example
+ * try { new mp.SharedMemory({ name: 'x', create: true, size: 8 }) } catch (e) { if (e instanceof mp.FileExistsError) {} }
+ */
+export class FileExistsError extends ProcessError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'ERR_FILE_EXISTS', options);
+  }
+}
+
+/**
+ * A named shared resource (SharedMemory name) does not exist: Python's `FileNotFoundError`.
+ * @example
+ * try { new mp.SharedMemory({ name: 'missing' }) } catch (e) { if (e instanceof mp.FileNotFoundError) {} }
+ */
+export class FileNotFoundError extends ProcessError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'ERR_FILE_NOT_FOUND', options);
+  }
+}
+
 /** Stable codes of {@link InvalidStateError}. */
 export type InvalidStateCode =
   | 'ERR_ALREADY_STARTED'
