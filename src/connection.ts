@@ -21,6 +21,7 @@ import {
   reviveChannel,
 } from './queues/share.ts';
 import { kChannel, type Queue, type SimpleQueue } from './queues.ts';
+import { registerReleaser, reportHolding, reportReleased } from './runtime/holdings.ts';
 import { state } from './runtime/state.ts';
 import {
   checkArray,
@@ -43,14 +44,25 @@ interface ConnectionHandle {
 interface Holding {
   recv: Channel | null;
   send: Channel | null;
+  /** The report to the parent thread (runtime/holdings.ts), so a killed thread still lets go. */
+  report: number | null;
 }
+
+const kHoldingKind = 'mp.Connection';
 
 function release(h: Holding): void {
   const { recv, send } = h;
   h.recv = h.send = null;
+  reportReleased(h.report);
+  h.report = null;
   recv?.dropHolder(Role.Reader);
   send?.dropHolder(Role.Writer);
 }
+
+registerReleaser(kHoldingKind, (s: ConnectionHandle) => {
+  (s.recv && reviveChannel(s.recv))?.dropHolder(Role.Reader);
+  (s.send && reviveChannel(s.send))?.dropHolder(Role.Writer);
+});
 
 // Connections are held like file descriptors: a holder that forgets to close() still lets the
 // peer see EOF once the object is collected, and a worker's holdings are released at its exit.
@@ -100,7 +112,14 @@ export class Connection<T = unknown> implements Reducible {
   /** @internal Connections come from {@link Pipe} or from travel. */
   constructor(token: typeof kNew, recv: Channel | null, send: Channel | null) {
     if (token !== kNew) throw new TypeError('Connections are created with mp.Pipe()');
-    this.#held = { recv, send };
+    this.#held = {
+      recv,
+      send,
+      report: reportHolding(kHoldingKind, {
+        recv: recv && reduceChannel(recv, 'thread'),
+        send: send && reduceChannel(send, 'thread'),
+      }),
+    };
     this.#canRead = recv !== null;
     this.#canWrite = send !== null;
     holdings.add(this.#held);

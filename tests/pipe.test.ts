@@ -208,6 +208,24 @@ forEachContext('Pipe', (ctx) => {
     b.close();
   });
 
+  test('a holder killed without closing its end still gives the peer EOF', async () => {
+    for (const stop of ['terminate', 'kill'] as const) {
+      const [r, s] = ctx.Pipe<number>(false);
+      const started = new ctx.Queue<string>();
+      const holder = new ctx.Process({ target: w.holdForever, args: [s, started] });
+      holder.start();
+      s.close(); // the parent's handle: only the killed worker holds the write end now
+      assert.equal(await withDeadline(started.get()), 'holding');
+      holder[stop]();
+      await joined(holder);
+      await assert.rejects(
+        withDeadline(r.recv(), 20_000, 'EOF after the holder died'),
+        mp.EOFError,
+      );
+      r.close();
+    }
+  });
+
   test('uncloneable objects: DataCloneError, nothing sent', async () => {
     const [a, b] = ctx.Pipe();
     assert.throws(() => a.send(() => 1), mp.DataCloneError);

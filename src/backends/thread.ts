@@ -2,6 +2,7 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
+import { HoldingLedger } from '../runtime/holdings.ts';
 
 /** Workers of this thread that have not exited yet (tests check none are left behind). */
 export const liveThreads = new Set<Worker>();
@@ -22,15 +23,23 @@ export const threadBackend: Backend = {
     liveThreads.add(worker);
     let requested: number | null = null;
     let exited = false;
-    worker.on('message', (msg: FromWorker) => events.message(msg));
+    const ledger = new HoldingLedger();
+    let crashed = false;
+    worker.on('message', (msg: FromWorker) => {
+      if (!ledger.record(msg)) events.message(msg);
+    });
     worker.on('error', (err) => {
       // The runtime catches the target's errors itself; this is a failure of the runtime or an
       // out-of-memory stop. Report it the way an uncaught error in a process would look.
+      crashed = true;
       process.stderr.write(`Process ${options.name}:\n${err?.stack ?? err}\n`);
     });
     worker.on('exit', (code) => {
       exited = true;
       liveThreads.delete(worker);
+      // A thread that exits normally released its holdings in its exit hook; one that was
+      // stopped or crashed could not.
+      if (requested !== null || crashed) ledger.releaseAll();
       events.exit(
         requested ?? code,
         requested === -9 ? 'SIGKILL' : requested === -15 ? 'SIGTERM' : null,

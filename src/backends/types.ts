@@ -81,7 +81,10 @@ export type FromWorker =
       readonly error: SerializedError;
       /** Position of the failing call within the task. */
       readonly index: number;
-    };
+    }
+  /** A thread worker now holds a shared object (see runtime/holdings.ts); handled by the backend. */
+  | { readonly t: 'hold'; readonly id: number; readonly kind: string; readonly state: unknown }
+  | { readonly t: 'unhold'; readonly id: number };
 
 /** Options that shape a worker's runtime. */
 export interface SpawnOptions {
