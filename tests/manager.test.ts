@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import * as mp from '../src/index.ts';
 import { checkNoLeaks, forEachContext, withDeadline } from './helpers/contexts.ts';
 import * as w from './fixtures/manager-workers.ts';
+import { runScript } from './helpers/scripts.ts';
 
 checkNoLeaks();
 
@@ -309,5 +310,15 @@ forEachContext('Manager', (ctx, method) => {
     assert.throws(() => new mp.SyncManager({ context: 'cluster' as any }), TypeError);
     assert.throws(() => new mp.SyncManager({ authkey: 'secret' as any }), TypeError);
     assert.throws(() => new mp.SyncManager(42 as any), TypeError);
+  });
+});
+
+forEachContext('Manager lifetime', (_ctx, method) => {
+  test('a forgotten manager does not keep the program alive and leaves no socket directory', async () => {
+    const r = await runScript('fixtures/manager-program-forgotten.ts', [method], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /answer=42/);
+    const dir = /dir=(.*)/.exec(r.stdout)![1]!;
+    assert.equal(existsSync(dir), false, 'removed at exit');
   });
 });
