@@ -1,11 +1,12 @@
 // Shared ctypes-like values: typecodes, the buffer and value cores, Value and RawValue.
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from './shared/core.ts';
-import { kSelf } from './shared/atomics.ts';
+import { kSelf, kSelfHi, kSelfLo } from './shared/atomics.ts';
 import { kReduce, type Destination } from './reduction/values.ts';
 import {
   Lock,
   RLock,
+  kOwner,
   lockCoreOf,
   type AcquireOptions,
   type MutexCore,
@@ -319,9 +320,12 @@ export class SynchronizedValue<T extends number | bigint = number> {
   readonly typecode: Typecode;
   readonly #core: ValueCoreApi;
   readonly #lock: Lock | RLock;
-  // Thread-context fast path: the lock's core and the element, touched directly.
+  // Thread-context fast path: the lock's core and the element, touched directly; `#words` is
+  // set for an RLock, whose holder may read and write without re-entering it.
   readonly #lockCore: MutexCore | null;
+  readonly #words: Int32Array | null;
   readonly #view: { [i: number]: T } | null;
+  readonly #exact: boolean;
 
   /** Use {@link Value}. */
   constructor(typecode: Typecode, init: T | undefined, lock: Lock | RLock) {
@@ -340,11 +344,16 @@ export class SynchronizedValue<T extends number | bigint = number> {
     const lockCore = lockCoreOf(this.#lock);
     const local = isLocal(this.#core) && isLocal(lockCore);
     this.#lockCore = local ? (lockCore as MutexCore) : null;
+    this.#words = local && lockCore.kind === 'RLock' ? (lockCore as MutexCore).words : null;
     this.#view = local ? ((this.#core as ValueCore).view as unknown as { [i: number]: T }) : null;
+    // Number typecodes other than f/d take integers only; bigint codes are checked by toElement.
+    this.#exact = !isBig(this.typecode) && this.typecode !== 'f' && this.typecode !== 'd';
   }
 
   /** The shared value, read or written under the lock. Integer writes wrap as in C. */
   get value(): T {
+    const w = this.#words;
+    if (w !== null && w[kOwner + 1] === kSelfLo && w[kOwner] === kSelfHi) return this.#view![0]!;
     const lock = this.#lockCore;
     if (lock === null) return this.#core.getLockedSync(kSelf) as T;
     lock.acquireSync(kSelf, undefined);
@@ -353,7 +362,15 @@ export class SynchronizedValue<T extends number | bigint = number> {
     return v;
   }
   set value(v: T) {
-    const x = toElement(this.typecode, v, 'value') as T;
+    const x =
+      typeof v === 'number' && (this.#exact ? Number.isInteger(v) : !isBig(this.typecode))
+        ? v
+        : (toElement(this.typecode, v, 'value') as T);
+    const w = this.#words;
+    if (w !== null && w[kOwner + 1] === kSelfLo && w[kOwner] === kSelfHi) {
+      this.#view![0] = x;
+      return;
+    }
     const lock = this.#lockCore;
     if (lock === null) {
       this.#core.setLockedSync(kSelf, x);

@@ -6,6 +6,10 @@ export const kSpin = 100;
 
 /** Who is calling, as {@link callerId}; constant for the life of a thread, so computed once. */
 export const kSelf: number = callerId();
+/** The two owner words of {@link kSelf} (see setOwner), precomputed for inline checks. */
+export const kSelfHi: number = Math.floor(kSelf / 65536);
+/** The low owner word of {@link kSelf}. */
+export const kSelfLo: number = (kSelf % 65536) + 1;
 
 /**
  * Turns a public timeout (ms; undefined waits forever; 0 or less does not wait) into a deadline
@@ -103,9 +107,13 @@ export function mutexLockSync(a: Int32Array, at: number, deadline: number): bool
   let c = Atomics.compareExchange(a, at, 0, 1);
   if (c === 0) return true;
   if (deadline !== Infinity && performance.now() >= deadline) return false;
+  // Spin on loads (the line stays shared) and try the exchange only when it looks free.
   for (let s = 0; s < kSpin; s++) {
-    c = Atomics.compareExchange(a, at, 0, 1);
-    if (c === 0) return true;
+    c = Atomics.load(a, at);
+    if (c === 0) {
+      c = Atomics.compareExchange(a, at, 0, 1);
+      if (c === 0) return true;
+    }
   }
   if (c !== 2) c = Atomics.exchange(a, at, 2);
   while (c !== 0) {

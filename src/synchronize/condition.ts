@@ -5,13 +5,7 @@ import { createCore, registerCore, type CoreState, type SharedCore } from '../sh
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkFunction, checkInteger, checkTimeout, invalidArg } from '../validate.ts';
-import {
-  Lock,
-  RLock,
-  lockCoreOf,
-  type AcquireOptions,
-  type MutexCore,
-} from './lock.ts';
+import { Lock, RLock, lockCoreOf, type AcquireOptions, type MutexCore } from './lock.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
 // Word layout. A waiter takes ticket NEXT++ and counts itself in SLEEPING (holding the lock).

@@ -7,6 +7,8 @@ import {
   deadlineOf,
   isOwner,
   kSelf,
+  kSelfHi,
+  kSelfLo,
   mutexLockAsync,
   mutexLockSync,
   readOwner,
@@ -16,12 +18,16 @@ import {
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { state as runtimeState } from '../runtime/state.ts';
 import { checkBoolean, checkFunction, checkOptions, checkTimeout } from '../validate.ts';
-import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+import { isLocal, markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
-// Word layout of a lock: the mutex, the owner (two words), the recursion count.
+// Word layout of a lock: the mutex word alone on its cache line (threads spinning on it must not
+// slow the holder down), then the owner (two words) and the recursion depth, which only the
+// holder writes, on the next line.
 const kState = 0;
-const kOwner = 1;
-const kCount = 3;
+/** Index of the owner words (pid, threadId + 1) in a lock's Int32Array. */
+export const kOwner = 16;
+const kCount = 18;
+const kWords = 32;
 
 /** What Lock and RLock cores offer (a remote core in a child process has the same methods). */
 export interface LockCoreApi extends SharedCore {
@@ -64,19 +70,24 @@ export class MutexCore implements LockCoreApi {
 
   /** A new unlocked state. */
   static fresh(): CoreState {
-    return { buffers: [sharedWords(4).buffer as SharedArrayBuffer] };
+    return { buffers: [sharedWords(kWords).buffer as SharedArrayBuffer] };
   }
 
+  // The hot paths below inline the owner words' arithmetic (see setOwner in atomics.ts): fresh
+  // workers run them interpreted at first, where every call counts.
   acquireSync(owner: number, timeout: number | undefined): boolean {
     const a = this.#a;
-    if (this.#recursive && isOwner(a, kOwner, owner)) {
+    const hi = (owner / 65536) | 0;
+    const lo = owner - hi * 65536 + 1;
+    if (this.#recursive && a[kOwner + 1] === lo && a[kOwner] === hi) {
       a[kCount]! += 1;
       return true;
     }
     if (Atomics.compareExchange(a, kState, 0, 1) !== 0) {
       if (!mutexLockSync(a, kState, deadlineOf(timeout))) return false;
     }
-    setOwner(a, kOwner, owner);
+    a[kOwner] = hi;
+    a[kOwner + 1] = lo;
     a[kCount] = 1;
     return true;
   }
@@ -96,7 +107,8 @@ export class MutexCore implements LockCoreApi {
   release(owner: number): void {
     const a = this.#a;
     if (this.#recursive) {
-      if (!isOwner(a, kOwner, owner)) {
+      const hi = (owner / 65536) | 0;
+      if (a[kOwner + 1] !== owner - hi * 65536 + 1 || a[kOwner] !== hi) {
         throw new InvalidStateError(
           'attempt to release recursive lock not owned by thread',
           'ERR_NOT_OWNER',
@@ -106,17 +118,25 @@ export class MutexCore implements LockCoreApi {
     } else if (Atomics.load(a, kState) === 0) {
       throw releasedTooManyTimes();
     }
-    this.#unlock();
+    a[kCount] = 0;
+    a[kOwner + 1] = 0;
+    a[kOwner] = 0;
+    const was = Atomics.exchange(a, kState, 0);
+    // A plain Lock may be released by any thread: two racing releases leave one failing.
+    if (was === 0) throw releasedTooManyTimes();
+    if (was === 2) Atomics.notify(a, kState, 1);
   }
 
   #unlock(): void {
     const a = this.#a;
     a[kCount] = 0;
     clearOwner(a, kOwner);
-    const was = Atomics.exchange(a, kState, 0);
-    // A plain Lock may be released by any thread: two racing releases leave one failing.
-    if (was === 0) throw releasedTooManyTimes();
-    if (was === 2) Atomics.notify(a, kState, 1);
+    if (Atomics.exchange(a, kState, 0) === 2) Atomics.notify(a, kState, 1);
+  }
+
+  /** The lock's words, for Value's inline "do I hold it?" check (local cores only). */
+  get words(): Int32Array {
+    return this.#a;
   }
 
   owned(owner: number): boolean {
@@ -279,9 +299,13 @@ export class Lock {
  */
 export class RLock {
   readonly #core: LockCoreApi;
+  // For a local core: its words, so the uncontended paths below run without a call (a fresh
+  // worker runs this code interpreted at first); they are MutexCore's fast paths, inlined.
+  readonly #w: Int32Array | null;
 
   constructor() {
     this.#core = takeCore('RLock');
+    this.#w = isLocal(this.#core) ? (this.#core as MutexCore).words : null;
   }
 
   static {
@@ -296,6 +320,19 @@ export class RLock {
 
   /** Like {@link acquire}, blocking the calling thread (meant for workers). */
   acquireSync(options?: AcquireOptions): boolean {
+    const w = this.#w;
+    if (w !== null && options === undefined) {
+      if (w[kOwner + 1] === kSelfLo && w[kOwner] === kSelfHi) {
+        w[kCount]! += 1;
+        return true;
+      }
+      if (Atomics.compareExchange(w, kState, 0, 1) === 0) {
+        w[kOwner] = kSelfHi;
+        w[kOwner + 1] = kSelfLo;
+        w[kCount] = 1;
+        return true;
+      }
+    }
     return this.#core.acquireSync(
       kSelf,
       options === undefined ? undefined : acquireTimeout(options),
@@ -304,6 +341,14 @@ export class RLock {
 
   /** Releases one level; throws InvalidStateError ERR_NOT_OWNER unless this thread holds it. */
   release(): void {
+    const w = this.#w;
+    if (w !== null && w[kOwner + 1] === kSelfLo && w[kOwner] === kSelfHi) {
+      if (--w[kCount]! > 0) return;
+      w[kOwner + 1] = 0;
+      w[kOwner] = 0;
+      if (Atomics.exchange(w, kState, 0) === 2) Atomics.notify(w, kState, 1);
+      return;
+    }
     this.#core.release(kSelf);
   }
 
