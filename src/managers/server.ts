@@ -24,11 +24,11 @@ import {
   type ConditionLock,
   EventReferent,
   LockReferent,
-  QueueReferent,
   RLockReferent,
   SemaphoreReferent,
   withCaller,
 } from './sync-referents.ts';
+import { QueueReferent } from './queue-referent.ts';
 import {
   type Handshake,
   type Request,

@@ -48,13 +48,36 @@ function listInit(init: unknown): unknown[] | undefined {
 /**
  * The manager `mp.Manager()` starts: shared dict, list, Namespace, Queue, JoinableQueue, Lock,
  * RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier, Value and Array, each reached
- * through a typed proxy whose methods are async. Proxies travel to workers in Process arguments
- * and Pool tasks. Values are copied in and out: a nested plain object changed in place through
- * a proxy is not written back — `set` it again.
+ * through a typed proxy whose methods are async RPCs to the manager's server. Proxies travel to
+ * workers inside Process arguments, Pool tasks and other shared objects, and work from any
+ * thread of any process at once; each call runs to completion in the server, so one call is
+ * atomic, while a read-modify-write of several calls needs a manager Lock (or a method of your
+ * own class, see {@link BaseManager.register}).
+ *
+ * **Values are copies (Python's pitfall).** `get` returns a copy: changing a nested plain
+ * object or array in place changes only your copy. Assign it back with `set`:
+ * ```ts
+ * const user = (await users.get('ada'))!
+ * user.tags.push('admin')          // not seen by anyone else yet
+ * await users.set('ada', user)     // now it is
+ * ```
+ * A proxy stored inside a shared object stays a proxy: `await d.set('inner', await manager.list())`
+ * shares the inner list itself.
+ *
+ * **Decisions.** Releasing an unlocked manager Lock rejects with `InvalidStateError`
+ * (`ERR_LOCK_NOT_HELD`), the same error as `mp.Lock` (Python's manager raises RuntimeError
+ * there, mp.Lock ValueError). Shared objects live until the manager shuts down (Python frees
+ * one when its last proxy is garbage-collected; here a proxy travelling to a worker can never
+ * find its object gone). A lock held by a worker that dies stays held, as in Python. After
+ * `shutdown()`, every call through a proxy, pending or new, in any process, rejects with
+ * `InvalidStateError` code `ERR_CLOSED`.
  * @example
  * await using manager = await mp.Manager()
  * const results = await manager.dict<number, number>()
- * await results.set(1, 1)
+ * const workers = [0, 1, 2].map((i) => new mp.Process({ target: square, args: [results, i] }))
+ * for (const p of workers) p.start()
+ * for (const p of workers) await p.join()
+ * console.log(await results.toObject()) // { '0': 0, '1': 1, '2': 4 }
  */
 export class SyncManager extends BaseManager {
   static {

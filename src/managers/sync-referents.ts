@@ -1,5 +1,5 @@
-// The synchronization objects a manager server holds (Lock…Barrier, Queue), written for one event loop serving many callers.
-import { BrokenBarrierError, Empty, Full, InvalidStateError } from '../errors.ts';
+// The synchronization objects a manager server holds (Lock…Barrier), written for one event loop serving many callers.
+import { BrokenBarrierError, InvalidStateError } from '../errors.ts';
 import { checkBoolean, checkInteger, checkOptions, checkTimeout } from '../validate.ts';
 
 /** Who is calling: one connection (that is, one thread of one process) and its lifetime. */
@@ -28,17 +28,21 @@ export function withCaller<T>(caller: Caller, fn: () => T): T {
 // another) have no connection: they belong to the server and are never cancelled.
 const kServerCaller: Caller = { id: 0, signal: new AbortController().signal };
 
-function caller(): Caller {
+export function caller(): Caller {
   return current ?? kServerCaller;
 }
 
-interface Waiter {
+export interface Waiter {
   readonly caller: Caller;
   wake(): void;
 }
 
 /** Waits in `waiters` until woken (true) or `timeout` ms pass (false); rejects if the caller leaves. */
-function park(waiters: Set<Waiter>, who: Caller, timeout: number | undefined): Promise<boolean> {
+export function park(
+  waiters: Set<Waiter>,
+  who: Caller,
+  timeout: number | undefined,
+): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     if (who.signal.aborted) return reject(who.signal.reason);
     let timer: NodeJS.Timeout | undefined;
@@ -56,7 +60,7 @@ function park(waiters: Set<Waiter>, who: Caller, timeout: number | undefined): P
   });
 }
 
-function first(waiters: Set<Waiter>): Waiter | undefined {
+export function first(waiters: Set<Waiter>): Waiter | undefined {
   return waiters.values().next().value;
 }
 
@@ -66,7 +70,7 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
-function acquireOptions(options: AcquireOptions | undefined): {
+export function acquireOptions(options: AcquireOptions | undefined): {
   wait: boolean;
   timeout?: number;
 } {
@@ -363,84 +367,5 @@ export class BarrierReferent {
   }
   broken(): boolean {
     return this.#broken;
-  }
-}
-
-/** A FIFO queue with optional bound and task accounting (Python's queue.Queue). */
-export class QueueReferent {
-  readonly #maxsize: number;
-  #items: unknown[] = [];
-  #head = 0;
-  #unfinished = 0;
-  readonly #getters = new Set<Waiter>();
-  readonly #putters = new Set<Waiter>();
-  readonly #joiners = new Set<Waiter>();
-
-  constructor(maxsize = 0) {
-    checkInteger(maxsize, 'maxsize', 0);
-    this.#maxsize = maxsize;
-  }
-  #size(): number {
-    return this.#items.length - this.#head;
-  }
-  async put(item: unknown, options?: AcquireOptions): Promise<void> {
-    const who = caller();
-    const { wait, timeout } = acquireOptions(options);
-    const deadline = timeout === undefined || timeout === null ? Infinity : Date.now() + timeout;
-    while (this.#maxsize > 0 && this.#size() >= this.#maxsize) {
-      const left = deadline - Date.now();
-      if (!wait || left <= 0) throw new Full();
-      await park(this.#putters, who, left === Infinity ? undefined : left);
-    }
-    this.#items.push(item);
-    this.#unfinished += 1;
-    first(this.#getters)?.wake();
-  }
-  async get(options?: AcquireOptions): Promise<unknown> {
-    const who = caller();
-    const { wait, timeout } = acquireOptions(options);
-    const deadline = timeout === undefined || timeout === null ? Infinity : Date.now() + timeout;
-    // Woken callers re-check: an item is taken only by a caller that is still there.
-    while (this.#size() === 0) {
-      const left = deadline - Date.now();
-      if (!wait || left <= 0) throw new Empty();
-      await park(this.#getters, who, left === Infinity ? undefined : left);
-    }
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    first(this.#putters)?.wake();
-    return item;
-  }
-  putNowait(item: unknown): Promise<void> {
-    return this.put(item, { block: false });
-  }
-  getNowait(): Promise<unknown> {
-    return this.get({ block: false });
-  }
-  qsize(): number {
-    return this.#size();
-  }
-  empty(): boolean {
-    return this.#size() === 0;
-  }
-  full(): boolean {
-    return this.#maxsize > 0 && this.#size() >= this.#maxsize;
-  }
-  taskDone(): void {
-    if (this.#unfinished <= 0)
-      throw new InvalidStateError(
-        'taskDone() called too many times',
-        'ERR_RELEASED_TOO_MANY_TIMES',
-      );
-    this.#unfinished -= 1;
-    if (this.#unfinished === 0) for (const waiter of [...this.#joiners]) waiter.wake();
-  }
-  async join(): Promise<void> {
-    const who = caller();
-    while (this.#unfinished > 0) await park(this.#joiners, who, undefined);
   }
 }
