@@ -240,7 +240,8 @@ export type InvalidStateCode =
   | 'ERR_CONTEXT_ALREADY_SET'
   | 'ERR_NOT_CLOSED'
   | 'ERR_CONCRETE_CONTEXT'
-  | 'ERR_NOT_READY';
+  | 'ERR_NOT_READY'
+  | 'ERR_BROKER_GONE';
 
 /**
  * An object was used in a state that does not allow it (Python's `ValueError`/`AssertionError`
