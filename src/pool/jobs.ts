@@ -160,7 +160,9 @@ export class ApplyJob extends BaseJob {
     host: JobHost,
     fn: FnRef,
     args: readonly unknown[],
-    options: JobOptions & { readonly transfer: readonly Transferable[] | undefined },
+    options: JobOptions & {
+      readonly transfer: readonly (Transferable | ArrayBufferView)[] | undefined;
+    },
     settle: Settle,
   ) {
     super(host, settle, options.signal);
@@ -168,7 +170,13 @@ export class ApplyJob extends BaseJob {
     const enc = encode(args, host.method);
     let transfer = enc.transfer;
     if (options.transfer?.length && host.method === 'thread') {
-      transfer = [...transfer, ...options.transfer.filter((t) => !transfer.includes(t))];
+      const extra = options.transfer.map((t) =>
+        ArrayBuffer.isView(t) ? (t.buffer as ArrayBuffer) : t,
+      );
+      transfer = [
+        ...transfer,
+        ...extra.filter((t, i) => !transfer.includes(t) && extra.indexOf(t) === i),
+      ];
     }
     this.submit(
       new Task(

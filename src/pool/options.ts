@@ -37,8 +37,8 @@ export interface TaskOptions {
   signal?: AbortSignal | undefined;
   /** Milliseconds a task may run, from when it starts: TimeoutError, its worker is replaced. */
   timeout?: number | undefined;
-  /** Buffers (and, for apply, MessagePorts) to move instead of copy (thread context). */
-  transfer?: Transferable[] | undefined;
+  /** Buffers or typed arrays (and, for apply, MessagePorts) to move instead of copy (thread context). */
+  transfer?: (Transferable | ArrayBufferView)[] | undefined;
 }
 
 /** Options of `applyAsync`. */
@@ -79,7 +79,7 @@ export interface ImapOptions extends TaskOptions {
 export interface CallOptions {
   signal: AbortSignal | undefined;
   timeout: number | undefined;
-  transfer: Transferable[] | undefined;
+  transfer: (Transferable | ArrayBufferView)[] | undefined;
   chunksize: number | undefined;
   buffersize: number | undefined;
   onProgress: ((done: number, total: any) => void) | undefined;
@@ -132,7 +132,7 @@ export function readCallOptions(
   return {
     signal: signal as AbortSignal | undefined,
     timeout: (timeout as number | undefined) ?? taskTimeout,
-    transfer: transfer as Transferable[] | undefined,
+    transfer: transfer as CallOptions['transfer'],
     chunksize: (chunksize as number | null | undefined) ?? undefined,
     buffersize: (buffersize as number | null | undefined) ?? undefined,
     onProgress: (options.onProgress as CallOptions['onProgress']) ?? undefined,
