@@ -16,7 +16,9 @@
 //
 // In a child process a core is a *remote core*: an object with the same method names whose
 // calls travel to the broker (async methods as async RPC, the others as blocking RPC through
-// the child's helper thread). The public class cannot tell the difference.
+// the child's helper thread). The public class cannot tell the difference. How a primitive
+// travels (reduceCore/reviveCore), named buffers, and the broker's rules: src/shared/remote.ts.
+// (Broker engineer, additive: registerCore takes an optional module URL; coreModuleUrl, hasCore.)
 import { threadId } from 'node:worker_threads';
 
 /** A core's whole state: its buffers (shared memory) and immutable metadata. */
@@ -35,10 +37,27 @@ export interface SharedCore {
 
 type CoreFactory = (state: CoreState) => SharedCore;
 const factories = new Map<string, CoreFactory>();
+const moduleUrls = new Map<string, string>();
 
-/** Registers how a core of `kind` is created from its state (call at module load of the core's file). */
-export function registerCore(kind: string, create: CoreFactory): void {
+/**
+ * Registers how a core of `kind` is created from its state (call at module load of the core's file).
+ * The broker thread imports the library's public surface, which registers every library core;
+ * a core defined elsewhere (tests, extensions) passes its module URL (`import.meta.url`) so the
+ * broker can import it before creating the core.
+ */
+export function registerCore(kind: string, create: CoreFactory, moduleUrl?: string): void {
   factories.set(kind, create);
+  if (moduleUrl !== undefined) moduleUrls.set(kind, moduleUrl);
+}
+
+/** The module URL given to {@link registerCore} for `kind`, if any (the broker imports it). */
+export function coreModuleUrl(kind: string): string | undefined {
+  return moduleUrls.get(kind);
+}
+
+/** Whether a core of `kind` is registered in this thread. */
+export function hasCore(kind: string): boolean {
+  return factories.has(kind);
 }
 
 /** Creates a core from its state (in a thread worker, the broker, or the owner). */
