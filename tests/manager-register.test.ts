@@ -63,11 +63,18 @@ forEachContext('BaseManager.register', (ctx) => {
       return true;
     });
     await assert.rejects(counter.failCustom(), (e: any) => {
-      assert.ok(e instanceof Error);
-      assert.equal(e.name, 'CounterError', "a user's class arrives with its name");
+      assert.ok(e instanceof w.CounterError, "an exported user's class is rebuilt as itself");
+      assert.equal(e.name, 'CounterError');
       assert.equal(e.message, 'counter refused at 3');
       assert.ok(e.cause instanceof mp.RemoteTraceback);
       assert.match(e.cause.tb, /CounterError: counter refused at 3[\s\S]*failCustom/);
+      return true;
+    });
+    await assert.rejects(counter.failHidden(), (e: any) => {
+      assert.ok(e instanceof Error);
+      assert.equal(e.name, 'HiddenError', 'a class that cannot be imported arrives by name');
+      assert.equal(e.message, 'from a class nobody can import');
+      assert.ok(e.cause instanceof mp.RemoteTraceback);
       return true;
     });
     assert.equal(await counter.value(), 3, 'the connection still works after errors');

@@ -4,7 +4,8 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import type { ParentChannel } from '../backends/types.ts';
 import { DataCloneError, RemoteError } from '../errors.ts';
-import type { FnRef } from '../reduction/functions.ts';
+import * as lib from '../errors.ts';
+import { type FnRef, reduceClass } from '../reduction/functions.ts';
 import { type SerializedError, serializeError } from '../reduction/errors.ts';
 import { reviveFunction } from '../reduction/revive.ts';
 import { decode, encode } from '../reduction/values.ts';
@@ -134,6 +135,19 @@ function wireError(error: unknown): SerializedError {
   return serialized;
 }
 
+/** A reference to a thrown error's own class, when it is a user's class (built-in and library classes rebuild by name). */
+function errorClass(error: unknown): FnRef | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const ctor = error.constructor as Function;
+  const global = (globalThis as Record<string, unknown>)[ctor.name];
+  if (global === ctor || Object.values(lib).includes(ctor as never)) return undefined;
+  try {
+    return reduceClass(ctor);
+  } catch {
+    return undefined;
+  }
+}
+
 interface Entry {
   readonly typeid: string;
   readonly referent: Record<string, unknown>;
@@ -250,7 +264,7 @@ function serveConnection(
       else
         throw new Error(`assertion failed: unknown request tag '${(request as { t: string }).t}'`);
     } catch (error) {
-      return reply({ t: 'err', rid: request.rid, error: wireError(error) });
+      return reply({ t: 'err', rid: request.rid, error: wireError(error), cls: errorClass(error) });
     }
     const encoded = encode(value, 'process');
     let bytes: Buffer;

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { AuthenticationError, InvalidStateError } from '../errors.ts';
 import { type SerializedError, deserializeError } from '../reduction/errors.ts';
+import type { FnRef } from '../reduction/functions.ts';
+import { reviveFunction } from '../reduction/revive.ts';
 import { decode } from '../reduction/values.ts';
 
 /** A request from a proxy (or manager) to the object server. */
@@ -30,7 +32,13 @@ export type Request =
 /** What the server answers: a value (encoded, handles possibly inside) or an error. */
 export type Reply =
   | { readonly t: 'ok'; readonly rid: number; readonly value: unknown; readonly walked: boolean }
-  | { readonly t: 'err'; readonly rid: number; readonly error: SerializedError };
+  | {
+      readonly t: 'err';
+      readonly rid: number;
+      readonly error: SerializedError;
+      /** The error's own class, when it is defined in a module the client can import. */
+      readonly cls?: FnRef | undefined;
+    };
 
 /** The handshake: the server challenges, the client answers with an HMAC of the nonce. */
 export type Handshake =
@@ -100,6 +108,22 @@ export function closedError(address: string, cause?: unknown): InvalidStateError
     'ERR_CLOSED',
     cause === undefined ? undefined : { cause },
   );
+}
+
+/**
+ * Rebuilds a server error: as deserializeError does (built-in and library classes, else the
+ * name), then, for a user's error class defined in an importable module, as that very class.
+ */
+async function rebuildError(serialized: SerializedError, cls: FnRef | undefined): Promise<unknown> {
+  const error = deserializeError(serialized);
+  if (!cls || !(error instanceof Error)) return error;
+  try {
+    const Class = await reviveFunction(cls);
+    if (Class.prototype instanceof Error) Object.setPrototypeOf(error, Class.prototype);
+  } catch {
+    // Not exported, or not importable here: the error keeps its name, message and stack.
+  }
+  return error;
 }
 
 interface Pending {
@@ -173,7 +197,7 @@ class ClientConnection {
         pending.reject(error);
       }
     } else if (reply.t === 'err') {
-      pending.reject(deserializeError(reply.error));
+      void rebuildError(reply.error, reply.cls).then(pending.reject);
     } else {
       throw new Error(`assertion failed: unknown reply tag '${(reply as { t: string }).t}'`);
     }
