@@ -32,7 +32,7 @@ export { Value, RawValue, SynchronizedValue, RawSharedValue } from './shared-typ
 export type { Typecode, ElementOf, TypedArrayOf, ValueOptions, LockOption } from './shared-types.ts';
 export { Array, RawArray } from './shared-array.ts';
 export type { SynchronizedArray, SharedArray, ArrayOptions } from './shared-array.ts';
-export { SharedMemory, FileNotFoundError, FileExistsError } from './shared-memory.ts';
+export { SharedMemory } from './shared-memory.ts';
 export type { SharedMemoryOptions } from './shared-memory.ts';
 export { Manager, SyncManager } from './managers/sync-manager.ts';
 export type { ManagerBarrierOptions } from './managers/sync-manager.ts';

@@ -1,79 +1,27 @@
 // SharedMemory: named blocks of shared memory that any worker of the program can attach by name.
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ProcessError } from './errors.ts';
-import { kReduce, type Destination } from './reduction/values.ts';
-import { BufferCore, type BufferCoreApi } from './shared-types.ts';
+import { kReduce, noteReducible, type Destination } from './reduction/values.ts';
+import type { AnyTypedArray, BufferCoreApi } from './shared-types.ts';
+import { bufferCore, createBuffer, lookupBuffer, unpublishBuffer } from './shared/remote.ts';
+import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared-array.ts';
-import {
-  isLocal,
-  markLocal,
-  reduceCore,
-  registerPrimitive,
-  type CoreHandle,
-} from './synchronize/travel.ts';
+import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './synchronize/travel.ts';
 import { checkBoolean, checkInteger, checkOptions, checkString, describe } from './validate.ts';
 
-/**
- * No shared memory block has this name (Python's `FileNotFoundError`); code ERR_SHM_NOT_FOUND.
- * @example
- * try { new mp.SharedMemory({ name: 'nope' }) } catch (e) { if (e instanceof mp.FileNotFoundError) {} }
- */
-export class FileNotFoundError extends ProcessError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, 'ERR_SHM_NOT_FOUND', options);
-  }
-}
+/** The broker's byte core of a named buffer, as a child process sees it. */
+type NamedCore = ReturnType<typeof bufferCore>;
 
-/**
- * A shared memory block with this name exists already (Python's `FileExistsError`); code ERR_SHM_EXISTS.
- * @example
- * try { new mp.SharedMemory({ name: 'x', create: true, size: 8 }) } catch (e) { if (e instanceof mp.FileExistsError) {} }
- */
-export class FileExistsError extends ProcessError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, 'ERR_SHM_EXISTS', options);
-  }
-}
-
-/** Where names of shared memory blocks live: a program-wide table (the broker's, once installed). */
-export interface NameRegistry {
-  /** Registers a new block; false if the name is taken. */
-  create(name: string, buffer: SharedArrayBuffer): boolean;
-  /** The block of `name` (a core over its bytes) and its size, or null. */
-  attach(name: string): { core: BufferCoreApi; size: number } | null;
-  /** Forgets `name`; false if it was not registered. */
-  unlink(name: string): boolean;
-}
-
-// Until the broker's program-wide table is installed, names are known to this thread only.
-const localNames = new Map<string, SharedArrayBuffer>();
-let registry: NameRegistry = {
-  create(name, buffer) {
-    if (localNames.has(name)) return false;
-    localNames.set(name, buffer);
-    return true;
-  },
-  attach(name) {
-    const buffer = localNames.get(name);
-    if (!buffer) return null;
-    return {
-      core: markLocal(new BufferCore(BufferCore.over('B', buffer, buffer.byteLength))),
-      size: buffer.byteLength,
-    };
-  },
-  unlink(name) {
-    return localNames.delete(name);
-  },
-};
-
-/**
- * Installs the program-wide name table (called by the broker layer).
- * @example
- * installNameRegistry(brokerNames)
- */
-export function installNameRegistry(table: NameRegistry): void {
-  registry = table;
+// Element access for the index-compatible proxy over a named buffer's core in a child process.
+function bytesOf(core: NamedCore): BufferCoreApi {
+  return {
+    kind: core.kind,
+    state: core.state,
+    get: (i) => core.getByte(i),
+    set: (i, v) => core.setByte(i, Number(v)),
+    read: (start, end) => core.read(start, end - start) as unknown as AnyTypedArray,
+    write: (start, values) => core.write(start, Uint8Array.from(values as ArrayLike<number>)),
+  };
 }
 
 /** Options of {@link SharedMemory}. */
@@ -87,7 +35,7 @@ export interface SharedMemoryOptions {
 }
 
 type ShmState = { core: CoreHandle; name: string; size: number };
-let adopting: ShmState & { revived: BufferCoreApi } = null!;
+let adopting: ShmState & { revived: SharedCore } = null!;
 
 /**
  * A block of shared memory with a name, as Python's `shared_memory.SharedMemory`: `buf` is a
@@ -103,19 +51,27 @@ let adopting: ShmState & { revived: BufferCoreApi } = null!;
 export class SharedMemory {
   readonly #name: string;
   readonly #size: number;
-  readonly #core: BufferCoreApi;
+  // Here: the memory itself (root process) or the broker's core over it (child process).
+  readonly #memory: SharedArrayBuffer | NamedCore;
+  #core: NamedCore | null = null;
   #buf: Uint8Array | null;
 
   constructor(options: SharedMemoryOptions = {}) {
     if (adopting) {
-      ({ name: this.#name, size: this.#size, revived: this.#core } = adopting);
+      const { name, size, revived } = adopting;
       adopting = null!;
+      this.#name = name;
+      this.#size = size;
+      this.#memory = isLocal(revived)
+        ? (revived.state.buffers[0] as SharedArrayBuffer)
+        : (revived as NamedCore);
     } else {
       checkOptions(options, 'options');
       const { name, create = false, size = 0 } = options;
       checkString(name, 'name');
       checkBoolean(create, 'create');
       checkInteger(size, 'size', 0);
+      noteReducible();
       if (name !== undefined && (name.length === 0 || name.includes('\0'))) {
         throw new TypeError(
           `Expected \`name\` to be a non-empty string without NUL, got ${describe(name)}`,
@@ -130,30 +86,28 @@ export class SharedMemory {
             { code: 'ERR_OUT_OF_RANGE' },
           );
         }
-        const buffer = new SharedArrayBuffer(size);
         const chosen = name ?? `psm_${randomBytes(4).toString('hex')}`;
-        if (!registry.create(chosen, buffer)) {
-          throw new FileExistsError(`File exists: '${chosen}'`);
-        }
+        this.#memory = createBuffer(chosen, size); // FileExistsError when taken
         this.#name = chosen;
         this.#size = size;
-        this.#core = markLocal(new BufferCore(BufferCore.over('B', buffer, size)));
       } else {
         if (name === undefined) {
           throw new TypeError(
             "Expected `name` to be a string when `create` is false ('name' can only be omitted if create is true)",
           );
         }
-        const found = registry.attach(name);
-        if (!found) throw new FileNotFoundError(`No such file or directory: '${name}'`);
+        this.#memory = lookupBuffer(name); // FileNotFoundError when missing
         this.#name = name;
-        this.#size = found.size;
-        this.#core = found.core;
+        this.#size =
+          this.#memory instanceof SharedArrayBuffer
+            ? this.#memory.byteLength
+            : (this.#memory.state.meta as { size: number }).size;
       }
     }
-    this.#buf = isLocal(this.#core)
-      ? ((this.#core as BufferCore).view as Uint8Array)
-      : (remoteArray(this.#core, 'B', 0, this.#size, false) as Uint8Array);
+    this.#buf =
+      this.#memory instanceof SharedArrayBuffer
+        ? new Uint8Array(this.#memory)
+        : (remoteArray(bytesOf(this.#memory), 'B', 0, this.#size, false) as Uint8Array);
   }
 
   /** The block's name (no leading slash). */
@@ -171,9 +125,10 @@ export class SharedMemory {
     return this.#buf;
   }
 
-  /** The core over the bytes (for ShareableList's bulk reads and writes). */
-  get core(): BufferCoreApi {
-    return this.#core;
+  /** The byte core (for bulk reads and writes that work in a child process too). */
+  get core(): NamedCore {
+    if (this.#memory instanceof SharedArrayBuffer) this.#core ??= bufferCore(this.#memory);
+    return this.#core ?? (this.#memory as NamedCore);
   }
 
   /** Drops this object's view of the block (idempotent); the block lives on for other holders. */
@@ -183,15 +138,13 @@ export class SharedMemory {
 
   /** Removes the name; a second unlink() throws FileNotFoundError, as on POSIX. */
   unlink(): void {
-    if (!registry.unlink(this.#name)) {
-      throw new FileNotFoundError(`No such file or directory: '${this.#name}'`);
-    }
+    unpublishBuffer(this.#name); // FileNotFoundError when already unlinked
   }
 
   [kReduce](destination: Destination): { kind: string; state: ShmState } {
     return {
       kind: 'shared:SharedMemory',
-      state: { core: reduceCore(this.#core, destination), name: this.#name, size: this.#size },
+      state: { core: reduceCore(this.core, destination), name: this.#name, size: this.#size },
     };
   }
 
@@ -206,7 +159,7 @@ export class SharedMemory {
 }
 
 registerPrimitive<ShmState>('shared:SharedMemory', (core, s) => {
-  adopting = { ...s, revived: core as BufferCoreApi };
+  adopting = { ...s, revived: core };
   try {
     return new SharedMemory();
   } finally {

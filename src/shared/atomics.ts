@@ -71,11 +71,18 @@ export function waitAsync(
   at: number,
   expected: number,
   ms: number,
+  signal?: AbortSignal,
 ): Promise<WaitResult> {
   const r = Atomics.waitAsync(a, at, expected, ms);
   if (!r.async) return Promise.resolve(r.value);
   hold();
-  return r.value.finally(letGo);
+  const waited = r.value.finally(letGo);
+  if (!signal) return waited;
+  // The broker's caller went away: stop waiting (the pending futex wait ends on its own later).
+  const aborted = new Promise<WaitResult>((resolve) =>
+    signal.addEventListener('abort', () => resolve('timed-out'), { once: true }),
+  );
+  return Promise.race([waited, aborted]);
 }
 
 /**
@@ -134,14 +141,16 @@ export async function mutexLockAsync(
   a: Int32Array,
   at: number,
   deadline: number,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   let c = Atomics.compareExchange(a, at, 0, 1);
   if (c === 0) return true;
   if (c !== 2) c = Atomics.exchange(a, at, 2);
   while (c !== 0) {
     const left = remaining(deadline);
-    if (left <= 0) return false;
-    await waitAsync(a, at, 2, left);
+    if (left <= 0 || signal?.aborted) return false;
+    await waitAsync(a, at, 2, left, signal);
+    if (signal?.aborted) return false;
     c = Atomics.exchange(a, at, 2);
   }
   return true;

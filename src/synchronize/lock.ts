@@ -2,6 +2,7 @@
 import { inspect } from 'node:util';
 import { InvalidStateError } from '../errors.ts';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
+import { callSignal } from '../shared/remote.ts';
 import {
   clearOwner,
   deadlineOf,
@@ -98,7 +99,10 @@ export class MutexCore implements LockCoreApi {
       a[kCount]! += 1;
       return true;
     }
-    if (!(await mutexLockAsync(a, kState, deadlineOf(timeout)))) return false;
+    // Run by the broker for a child: if that child goes away, stop waiting rather than take
+    // the lock for a dead owner.
+    const signal = callSignal();
+    if (!(await mutexLockAsync(a, kState, deadlineOf(timeout), signal))) return false;
     setOwner(a, kOwner, owner);
     a[kCount] = 1;
     return true;

@@ -1,6 +1,7 @@
 // Semaphore and BoundedSemaphore: a counter core with futex sleeps, and the public classes.
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
+import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkFunction, checkInteger } from '../validate.ts';
@@ -72,14 +73,16 @@ export class SemaphoreCore implements SemaphoreCoreApi {
 
   async acquireAsync(_owner: number, timeout: number | undefined): Promise<boolean> {
     if (this.#tryTake()) return true;
+    const signal = callSignal(); // the broker's caller going away ends the wait
     const a = this.#a;
     const end = deadlineOf(timeout);
     for (;;) {
       const left = remaining(end);
-      if (left <= 0) return false;
+      if (left <= 0 || signal?.aborted) return false;
       Atomics.add(a, kSleepers, 1);
-      await waitAsync(a, kValue, 0, left);
+      await waitAsync(a, kValue, 0, left, signal);
       Atomics.sub(a, kSleepers, 1);
+      if (signal?.aborted) return false;
       if (this.#tryTake()) return true;
     }
   }

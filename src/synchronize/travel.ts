@@ -1,77 +1,30 @@
-// How shared primitives travel: a core's state for threads, a broker handle for child processes.
-import { createCore, type CoreState, type SharedCore } from '../shared/core.ts';
-import { noteReducible, registerReviver, type Destination } from '../reduction/values.ts';
+// How shared primitives travel: each handle carries its core's wire form (src/shared/remote.ts).
+import type { SharedCore } from '../shared/core.ts';
+import { isRemoteCore, reduceCore, reviveCore, type CoreWire } from '../shared/remote.ts';
+import { noteReducible, registerReviver } from '../reduction/values.ts';
 
-/** What a primitive's handle carries for its core. */
-export type CoreHandle =
-  | { readonly local: true; readonly kind: string; readonly state: CoreState }
-  | { readonly local: false; readonly remote: unknown };
+export { reduceCore };
 
-// A core made here over real SharedArrayBuffers is "local"; a remote stub (child process) is not.
-const localCores = new WeakSet<SharedCore>();
+/** What a primitive's handle carries for its core: its buffers (thread) or a broker handle (process). */
+export type CoreHandle = CoreWire;
 
 /**
- * Marks a core as running here over real shared memory (created with `new`, or from a thread handle).
+ * Notes that a primitive exists (so argument encoding looks for handles) and returns its core.
  * @example
- * const core = markLocal(new LockCore(state))
+ * this.#core = markLocal(new MutexCore('Lock', MutexCore.fresh()))
  */
 export function markLocal<C extends SharedCore>(core: C): C {
-  localCores.add(core);
   noteReducible();
   return core;
 }
 
 /**
- * The handle part that recreates `core` at `destination`: its buffers for a thread (same memory),
- * a broker reference for a child process.
+ * Whether `core` runs here over real shared memory (not a remote core of a child process).
  * @example
- * [kReduce](destination) { return { kind: 'sync:Lock', state: reduceCore(this.#core, destination) } }
+ * const fast = isLocal(core) ? (core as MutexCore).words : null
  */
-export function reduceCore(core: SharedCore, destination: Destination): CoreHandle {
-  if (destination === 'thread' && localCores.has(core)) {
-    return { local: true, kind: core.kind, state: core.state };
-  }
-  return { local: false, remote: remoteReduce(core, destination) };
-}
-
-/**
- * The core a received handle stands for: the same algorithm over the same buffers in a thread,
- * a remote stub in a child process.
- * @example
- * registerReviver('sync:Lock', (h) => adoptLock(reviveCore(h)))
- */
-export function reviveCore(handle: CoreHandle): SharedCore {
-  if (handle.local) return markLocal(createCore(handle.kind, handle.state));
-  return remoteRevive(handle.remote);
-}
-
-type RemoteHooks = {
-  reduce(core: SharedCore, destination: Destination): unknown;
-  revive(remote: unknown): SharedCore;
-};
-let remoteHooks: RemoteHooks | null = null;
-
-/**
- * Installs how cores cross to child processes (the broker's shareCore/coreFromHandle).
- * @example
- * installRemote({ reduce: reduceCoreForProcess, revive: coreFromHandle })
- */
-export function installRemote(hooks: RemoteHooks): void {
-  remoteHooks = hooks;
-}
-
-function remoteReduce(core: SharedCore, destination: Destination): unknown {
-  if (!remoteHooks) {
-    throw new Error(
-      `assertion failed: a ${core.kind} cannot reach a ${destination} worker: the broker is not available`,
-    );
-  }
-  return remoteHooks.reduce(core, destination);
-}
-
-function remoteRevive(remote: unknown): SharedCore {
-  if (!remoteHooks) throw new Error('assertion failed: the broker is not available');
-  return remoteHooks.revive(remote);
+export function isLocal(core: SharedCore): boolean {
+  return !isRemoteCore(core);
 }
 
 /**
@@ -83,10 +36,8 @@ export function registerPrimitive<S extends { core: CoreHandle }>(
   kind: string,
   adopt: (core: SharedCore, state: S) => unknown,
 ): void {
-  registerReviver(kind, (state: S) => adopt(reviveCore(state.core), state));
-}
-
-/** Whether a core is local (real shared memory here). */
-export function isLocal(core: SharedCore): boolean {
-  return localCores.has(core);
+  registerReviver(kind, (state: S) => {
+    noteReducible();
+    return adopt(reviveCore(state.core), state);
+  });
 }
