@@ -246,6 +246,12 @@ export function registerWithBroker(core: SharedCore, id?: number): CoreHandle {
   };
 }
 
+/** Whether the broker is starting or running (a stopped one makes every handle stale). */
+export function brokerRunning(): boolean {
+  const state = Atomics.load(sharedState().control, kControl.state);
+  return state === kState.starting || state === kState.ready;
+}
+
 /** The generation of the running broker (handles minted under another generation are stale). */
 export function brokerGeneration(): number {
   return Atomics.load(sharedState().control, kControl.generation);

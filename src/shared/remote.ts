@@ -47,8 +47,8 @@ import { BufferCore } from '../broker/buffer-core.ts';
 import { callSync, remoteCore, remoteHandleOf } from '../broker/client.ts';
 import type { CoreHandle } from '../broker/protocol.ts';
 import {
-  brokerAddress,
   brokerGeneration,
+  brokerRunning,
   brokerGone,
   kBrokerEnv,
   registerWithBroker,
@@ -97,8 +97,7 @@ export function shareCore(core: SharedCore): CoreHandle {
   if (remote) return remote;
   const known = sharedCores.get(core);
   const generation = brokerGeneration();
-  if (known && known.generation === generation && known.handle.address === brokerAddress())
-    return known.handle;
+  if (known && known.generation === generation && brokerRunning()) return known.handle;
   const handle = registerWithBroker(core, known?.handle.id);
   sharedCores.set(core, { handle, generation: brokerGeneration() });
   coresById.set(handle.id, new WeakRef(core));

@@ -3,6 +3,8 @@ import { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveWorkerCount } from '../../src/backends/index.ts';
 import * as mp from '../../src/index.ts';
+import { existsSync } from 'node:fs';
+import { brokerDirectory, stopBroker } from '../../src/shared/remote.ts';
 
 /** The contexts every suite runs under. */
 export const kContexts = ['thread', 'process'] as const;
@@ -60,6 +62,11 @@ export function checkNoLeaks(): void {
     await waitUntil(() => liveWorkerCount() === 0, 10_000, 'every worker to exit').catch(() => {});
     assert.equal(liveWorkerCount(), 0, 'a test left a worker running');
     assert.deepEqual(mp.activeChildren(), [], 'a test left a Process running');
+    // The broker thread (process context) must stop and leave no socket directory behind.
+    const dir = brokerDirectory();
+    await stopBroker();
+    assert.equal(brokerDirectory(), null, 'the broker thread is still running');
+    if (dir) assert.equal(existsSync(dir), false, `the broker left its directory ${dir}`);
   });
 }
 
