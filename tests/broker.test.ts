@@ -46,7 +46,7 @@ function start<A extends unknown[]>(
 ): mp.Process {
   const p = new context.Process({ target, args });
   p.start();
-  return p;
+  return p as unknown as mp.Process;
 }
 
 async function exitCodeOf(p: mp.Process, what = p.name): Promise<number | null> {
