@@ -232,3 +232,46 @@ forEachContext('Array / RawArray', (ctx) => {
     assert.deepEqual([...r], ctx.method === 'thread' ? [2, 4, 6] : [1, 2, 3]);
   });
 });
+
+forEachContext('SharedMemory', (ctx) => {
+  test('create, attach by name, size, buf, close, unlink', () => {
+    const shm = new ctx.SharedMemory({ create: true, size: 16 });
+    assert.match(shm.name, /^psm_[0-9a-f]{8}$/);
+    assert.equal(shm.size, 16);
+    assert.match(String(shm), /^SharedMemory\('psm_[0-9a-f]{8}', size=16\)$/);
+    shm.buf![3] = 42;
+    const again = new ctx.SharedMemory({ name: shm.name, size: 999 });
+    assert.equal(again.size, 16, 'the size given when attaching is ignored');
+    assert.equal(again.buf![3], 42);
+    again.close();
+    again.close();
+    assert.equal(again.buf, null);
+    shm.unlink();
+    assert.throws(() => shm.unlink(), mp.FileNotFoundError);
+    assert.equal(shm.buf![3], 42, 'attached memory stays usable after unlink');
+  });
+
+  test("Python's errors: missing and taken names, bad sizes, no name", () => {
+    assert.throws(() => new ctx.SharedMemory({ name: 'mp-test-missing' }), mp.FileNotFoundError);
+    const a = new ctx.SharedMemory({ name: 'mp-test-taken', create: true, size: 8 });
+    assert.throws(
+      () => new ctx.SharedMemory({ name: 'mp-test-taken', create: true, size: 8 }),
+      (e: unknown) => e instanceof mp.FileExistsError && e.code === 'ERR_FILE_EXISTS',
+    );
+    a.unlink();
+    assert.throws(() => new ctx.SharedMemory({ create: true, size: -1 }), RangeError);
+    assert.throws(() => new ctx.SharedMemory({ create: true, size: 0 }), RangeError);
+    assert.throws(() => new ctx.SharedMemory({ create: true }), RangeError);
+    assert.throws(() => new ctx.SharedMemory({}), /`name`/);
+    assert.throws(() => new ctx.SharedMemory({ name: 'a\0b' }), TypeError);
+  });
+
+  test('a worker attaches by name and writes; one passed as an argument shares the bytes', async () => {
+    const shm = new ctx.SharedMemory({ create: true, size: 8 });
+    assert.deepEqual(await runAll(ctx, w.writeByName, [[shm.name, [1, 2, 3]]]), [0]);
+    assert.deepEqual([...shm.buf!.subarray(0, 4)], [1, 2, 3, 0]);
+    assert.deepEqual(await runAll(ctx, w.writeShm, [[shm, [9, 8]]]), [0]);
+    assert.deepEqual([...shm.buf!.subarray(0, 3)], [9, 8, 3]);
+    shm.unlink();
+  });
+});
