@@ -58,55 +58,6 @@ async function run(method) {
   const pool = new ctx.Pool(WORKERS);
   try {
     await pool.map(sumF64, [new Float64Array(1), new Float64Array(1)]); // warm-up
-    const rows = {};
-    const copy = makeArrays();
-    rows['W7-copy'] = [];
-    for (let r = 0; r < REPS; r++)
-      rows['W7-copy'].push(
-        await timed(
-          () => true,
-          () => pool.map(sumF64, copy, 1),
-        ),
-      );
-    rows['W7-transfer'] = [];
-    for (let r = 0; r < REPS; r++) {
-      const arrays = makeArrays();
-      const detached = () => method !== 'thread' || arrays[0].buffer.byteLength === 0;
-      rows['W7-transfer'].push(
-        await timed(detached, () =>
-          pool.map(
-            sumF64,
-            arrays.map((a) => mp.transfer(a)),
-            1,
-          ),
-        ),
-      );
-    }
-    const shared = method === 'thread' ? ctx.RawArray('d', ARRAYS * LEN) : null;
-    if (shared) {
-      for (let k = 0; k < ARRAYS; k++) fill(shared, k * LEN);
-      const ranges = Array.from({ length: ARRAYS }, (_, k) => [shared, k * LEN, (k + 1) * LEN]);
-      rows['W7-shared'] = [];
-      for (let r = 0; r < REPS; r++)
-        rows['W7-shared'].push(
-          await timed(
-            () => true,
-            () => pool.starmap(sumRange, ranges, 1),
-          ),
-        );
-      const shm = new ctx.SharedMemory({ create: true, size: ARRAYS * LEN * 8 });
-      new Float64Array(shm.buf.buffer).set(shared);
-      const shmRanges = Array.from({ length: ARRAYS }, (_, k) => [shm, k * LEN, (k + 1) * LEN]);
-      rows['W7-shm'] = [];
-      for (let r = 0; r < REPS; r++)
-        rows['W7-shm'].push(
-          await timed(
-            () => true,
-            () => pool.starmap(sumShm, shmRanges, 1),
-          ),
-        );
-      shm.unlink();
-    }
     const notes = {
       'W7-copy': 'pool.map(sumF64, arrays, 1): structured clone',
       'W7-transfer': `pool.map(sumF64, arrays.map(mp.transfer), 1)${method === 'process' ? ' (across processes a transfer is a copy)' : ''}`,
@@ -114,7 +65,7 @@ async function run(method) {
         "one RawArray('d', 32e6); pool.starmap(sumRange, [[arr, start, end]…], 1): zero copy",
       'W7-shm': 'one SharedMemory of 256 MB; tasks view it as a Float64Array: zero copy',
     };
-    for (const [row, results] of Object.entries(rows)) {
+    const report = (row, results) => {
       const bad = results.some((x) => !x.ok);
       emit(
         row,
@@ -126,6 +77,60 @@ async function run(method) {
           note: notes[row],
         },
       );
+    };
+    const copy = makeArrays();
+    const copied = [];
+    for (let r = 0; r < REPS; r++)
+      copied.push(
+        await timed(
+          () => true,
+          () => pool.map(sumF64, copy, 1),
+        ),
+      );
+    report('W7-copy', copied);
+    const moved = [];
+    for (let r = 0; r < REPS; r++) {
+      const arrays = makeArrays();
+      const detached = () => method !== 'thread' || arrays[0].buffer.byteLength === 0;
+      moved.push(
+        await timed(detached, () =>
+          pool.map(
+            sumF64,
+            arrays.map((a) => mp.transfer(a)),
+            1,
+          ),
+        ),
+      );
+    }
+    report('W7-transfer', moved);
+    // Zero copy needs shared memory in the workers: threads only (a child process would reach
+    // every element through the broker).
+    if (method === 'thread') {
+      const shared = ctx.RawArray('d', ARRAYS * LEN);
+      for (let k = 0; k < ARRAYS; k++) fill(shared, k * LEN);
+      const ranges = Array.from({ length: ARRAYS }, (_, k) => [shared, k * LEN, (k + 1) * LEN]);
+      const zero = [];
+      for (let r = 0; r < REPS; r++)
+        zero.push(
+          await timed(
+            () => true,
+            () => pool.starmap(sumRange, ranges, 1),
+          ),
+        );
+      report('W7-shared', zero);
+      const shm = new ctx.SharedMemory({ create: true, size: ARRAYS * LEN * 8 });
+      new Float64Array(shm.buf.buffer).set(shared);
+      const shmRanges = Array.from({ length: ARRAYS }, (_, k) => [shm, k * LEN, (k + 1) * LEN]);
+      const viaShm = [];
+      for (let r = 0; r < REPS; r++)
+        viaShm.push(
+          await timed(
+            () => true,
+            () => pool.starmap(sumShm, shmRanges, 1),
+          ),
+        );
+      report('W7-shm', viaShm);
+      shm.unlink();
     }
   } finally {
     await pool.terminate();
