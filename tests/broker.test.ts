@@ -24,12 +24,15 @@ import {
   addSync,
   callsFailCleanly,
   checkErrors,
+  childThreadAdds,
   measureRoundTrips,
   namedBuffers,
   park,
   relay,
   threadBumpsNamed,
+  threadCreatesNamed,
   threadSpawnsChild,
+  threadUsesHandle,
   waitAsyncThenAdd,
   waitThenAdd,
 } from './fixtures/broker-core.ts';
@@ -115,7 +118,14 @@ describe('broker: remote cores from child processes', () => {
     assert.equal(counter.value, 25);
   });
 
+  it('lets a thread of a child process use the remote core (its own bridge)', async () => {
+    const counter = new Counter();
+    assert.equal(await exitCodeOf(start(ctx, childThreadAdds, counter, 15)), 0);
+    assert.equal(counter.value, 15);
+  });
+
   it('shares a core from a thread worker of the owner process with a child', async () => {
+    await stopBroker(); // the thread has to get the main thread to start it
     const counter = new Counter();
     assert.equal(await exitCodeOf(start(threads, threadSpawnsChild, counter, 30)), 0);
     assert.equal(counter.value, 30);
@@ -144,6 +154,13 @@ describe('broker: handles in the owner process', () => {
     const wire = reduceCore(counter.core, 'process');
     assert.equal(wire.t, 'remote');
     assert.equal(reviveCore(wire), counter.core);
+  });
+
+  it('revives a handle in another thread of the owner process over the same buffers', async () => {
+    const counter = new Counter();
+    const handle = shareCore(counter.core);
+    assert.equal(await exitCodeOf(start(threads, threadUsesHandle, handle, 4)), 0);
+    assert.equal(counter.value, 4);
   });
 
   it('sends buffers, not handles, to threads', () => {
@@ -193,6 +210,16 @@ describe('broker: named buffers', () => {
     assert.equal(await exitCodeOf(start(threads, threadBumpsNamed, 'broker-test-thread')), 0);
     assert.equal(new Uint8Array(mem)[0], 2);
     unpublishBuffer('broker-test-thread');
+  });
+
+  it('creates by name from a thread while the broker is stopped', async () => {
+    await stopBroker();
+    assert.equal(await exitCodeOf(start(threads, threadCreatesNamed, 'broker-test-t')), 0);
+    assert.deepEqual(
+      [...new Uint8Array(lookupBuffer('broker-test-t') as SharedArrayBuffer)],
+      [5, 6],
+    );
+    unpublishBuffer('broker-test-t');
   });
 
   it('attaches and creates by name from a child process', async () => {

@@ -16,6 +16,7 @@ import {
 import { InvalidStateError } from '../errors.ts';
 import { deserializeError } from '../reduction/errors.ts';
 import { coreModuleUrl, type SharedCore } from '../shared/core.ts';
+import { state as runtimeState } from '../runtime/state.ts';
 import { type CoreHandle, type ThreadReply, type ToBroker, kControl, kState } from './protocol.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
@@ -159,15 +160,33 @@ export function startBroker(): void {
         main.exited = null;
         Atomics.store(ctl, kControl.state, kState.stopped);
         Atomics.notify(ctl, kControl.state);
+        if (process.env[kBrokerEnv] === `${process.pid}:${address}`) delete process.env[kBrokerEnv];
       }
       rmSync(dir, { recursive: true, force: true });
       resolve();
     });
   });
   // Child processes started from now on find the root broker for named buffers.
+  // A library worker keeps its root's; a root (even one that inherited a variable from an
+  // unrelated program) publishes its own.
+  if (runtimeState().isMain) process.env[kBrokerEnv] = `${process.pid}:${address}`;
+}
+
+/**
+ * The environment entry a child process needs to reach the root's named-buffer registry:
+ * `{ MULTIPROCESSING_TS_BROKER: 'pid:address' }`. In the root (any thread) it starts the broker
+ * if needed; in a library worker of another process it passes the root's entry on. For the
+ * process backend: `env: { ...(options.env ?? process.env), ...brokerEnvironment() }`.
+ * @example
+ * fork(entry, [], { env: { ...process.env, ...brokerEnvironment() } })
+ */
+export function brokerEnvironment(): Record<string, string> {
   const inherited = process.env[kBrokerEnv];
-  if (!inherited || Number(inherited.split(':', 1)[0]) === process.pid)
-    process.env[kBrokerEnv] = `${process.pid}:${address}`;
+  if (inherited && !runtimeState().isMain && Number(inherited.split(':', 1)[0]) !== process.pid)
+    return { [kBrokerEnv]: inherited };
+  if (isMainThread) startBroker();
+  else ensureBrokerReady();
+  return { [kBrokerEnv]: `${process.pid}:${brokerAddress()}` };
 }
 
 /**

@@ -55,11 +55,12 @@ import {
   requestBroker,
 } from '../broker/host.ts';
 import { checkInteger, checkString, invalidArg } from '../validate.ts';
+import { state } from '../runtime/state.ts';
 
 export type { CoreHandle } from '../broker/protocol.ts';
 export { callSignal } from '../broker/call-context.ts';
 export { BufferCore, type BufferMeta, kBufferKind } from '../broker/buffer-core.ts';
-export { stopBroker, brokerDirectory } from '../broker/host.ts';
+export { stopBroker, brokerDirectory, brokerEnvironment } from '../broker/host.ts';
 
 /** A core on the wire: its buffers (to a thread of the owner process) or its broker handle. */
 export type CoreWire =
@@ -160,6 +161,9 @@ export function reviveCore(wire: CoreWire): SharedCore {
  * The root records its broker in an environment variable that child processes inherit.
  */
 function rootHandle(): CoreHandle | null {
+  // Only workers the library started use the inherited variable: an unrelated program that
+  // inherited it from ours is a root of its own.
+  if (state().isMain) return null;
   const env = process.env[kBrokerEnv];
   if (env) {
     const colon = env.indexOf(':');
@@ -167,7 +171,7 @@ function rootHandle(): CoreHandle | null {
     if (pid === process.pid) return null;
     return { kind: 'mp:service', id: 0, address: env.slice(colon + 1), pid, meta: undefined };
   }
-  if (isMainThread && typeof process.send === 'function') {
+  if (isMainThread) {
     throw brokerGone(
       'named shared buffers are kept by the main process, whose broker was not running when this process started: create the first SharedMemory in the main process before starting children',
     );
