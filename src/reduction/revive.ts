@@ -75,6 +75,15 @@ async function resolveRef(ref: Extract<FnRef, { kind: 'ref' }>): Promise<Functio
   return found;
 }
 
+// Revivals in progress: objects revived with a task's arguments (a Barrier's action) start some,
+// and the runtime waits for them before it calls the target, so they are ready for sync use.
+const inFlight = new Set<Promise<unknown>>();
+
+/** Resolves once every function revival started so far has settled. */
+export async function settleRevivals(): Promise<void> {
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}
+
 /** Turns a wire form back into the function (cached per id for the life of the worker). */
 export function reviveFunction(ref: FnRef): Promise<Function> {
   let p = compiled.get(ref.id);
@@ -86,6 +95,11 @@ export function reviveFunction(ref: FnRef): Promise<Function> {
           ? resolveModule(ref)
           : resolveRef(ref);
     compiled.set(ref.id, p);
+    const settled = p.then(
+      () => inFlight.delete(settled),
+      () => inFlight.delete(settled),
+    );
+    inFlight.add(settled);
   }
   return p;
 }

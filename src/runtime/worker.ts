@@ -3,7 +3,7 @@ import { parentChannel } from '../backends/index.ts';
 import type { BootRecord, ProcessJob } from '../backends/types.ts';
 import { getLogger } from '../logging.ts';
 import { decode } from '../reduction/values.ts';
-import { reviveFunction } from '../reduction/revive.ts';
+import { reviveFunction, settleRevivals } from '../reduction/revive.ts';
 import { assignMethod } from './start-method.ts';
 import { adoptInherited, state } from './state.ts';
 import type { LocalMethod } from '../backends/types.ts';
@@ -59,10 +59,13 @@ async function runProcessJob(job: ProcessJob): Promise<number> {
       const { Process, kRevive } = await import('../process.ts');
       const self = Reflect.construct(Process, [kRevive], cls) as { run(): unknown };
       Object.assign(self, decode(job.subclass.fields, job.subclass.walked));
+      await settleRevivals();
       await self.run();
     } else if (job.target) {
       const target = await reviveFunction(job.target);
-      await target(...(decode(job.args, job.walked) as unknown[]));
+      const args = decode(job.args, job.walked) as unknown[];
+      await settleRevivals();
+      await target(...args);
     }
     getLogger().debug('process shutting down');
     return 0;
