@@ -95,9 +95,9 @@ export function reviveFunction(ref: FnRef): Promise<Function> {
           ? resolveModule(ref)
           : resolveRef(ref);
     compiled.set(ref.id, p);
-    const settled = p.then(
-      () => inFlight.delete(settled),
-      () => inFlight.delete(settled),
+    const settled: Promise<unknown> = p.then(
+      (): unknown => inFlight.delete(settled),
+      (): unknown => inFlight.delete(settled),
     );
     inFlight.add(settled);
   }
