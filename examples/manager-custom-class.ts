@@ -45,6 +45,8 @@ if (mp.isMainProcess()) {
   try {
     await account.withdraw(1000);
   } catch (error) {
+    // The server's error arrives with its class name, message, and the server's stack as cause.
+    // (Defined in a module other than the program's entry, it is rebuilt as that very class.)
     console.log(`${(error as Error).name}: ${(error as Error).message}`);
   }
 }

@@ -322,3 +322,11 @@ forEachContext('Manager lifetime', (_ctx, method) => {
     assert.equal(existsSync(dir), false, 'removed at exit');
   });
 });
+
+forEachContext('Manager errors in the entry module', (_ctx, method) => {
+  test("an error class of the program's entry module arrives by name during its top-level await", async () => {
+    const r = await runScript('fixtures/manager-program-main-error.ts', [method], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /caught Refused: the gate stays shut/);
+  });
+});

@@ -1,10 +1,12 @@
 // The manager's wire: private socket addresses, length-prefixed v8 frames, the authkey handshake and per-thread client connections.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { type Socket, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 import { AuthenticationError, InvalidStateError } from '../errors.ts';
 import { type SerializedError, deserializeError } from '../reduction/errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
@@ -116,7 +118,8 @@ export function closedError(address: string, cause?: unknown): InvalidStateError
  */
 async function rebuildError(serialized: SerializedError, cls: FnRef | undefined): Promise<unknown> {
   const error = deserializeError(serialized);
-  if (!cls || !(error instanceof Error)) return error;
+  if (!cls || !(error instanceof Error) || ('url' in cls && cls.url === mainModuleUrl()))
+    return error;
   try {
     const Class = await reviveFunction(cls);
     if (Class.prototype instanceof Error) Object.setPrototypeOf(error, Class.prototype);
@@ -124,6 +127,19 @@ async function rebuildError(serialized: SerializedError, cls: FnRef | undefined)
     // Not exported, or not importable here: the error keeps its name, message and stack.
   }
   return error;
+}
+
+/**
+ * The program's entry module, or null in a worker. Importing it from a proxy call made by its
+ * own top-level await would wait forever, so its error classes arrive by name only.
+ */
+function mainModuleUrl(): string | null {
+  if (!isMainThread || !process.argv[1]) return null;
+  try {
+    return pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return null;
+  }
 }
 
 interface Pending {
