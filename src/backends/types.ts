@@ -31,6 +31,8 @@ export interface PoolJob {
   readonly initializer: FnRef | null;
   readonly initargs: unknown;
   readonly walked: boolean;
+  /** Thread workers: an Int32 the parent bumps (and notifies) after each message it posts. */
+  readonly doorbell?: SharedArrayBuffer | null;
 }
 
 /** Everything a worker needs to start; a thread gets it as workerData, a child process over IPC. */

@@ -1,5 +1,5 @@
 // The pool worker's side: run the initializer, then each task the parent sends, one at a time.
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import type { ParentChannel, PoolJob, TaskMessage, ToWorker } from '../backends/types.ts';
 import type { Destination } from '../reduction/values.ts';
 import { DataCloneError } from '../errors.ts';
@@ -10,6 +10,9 @@ import { reviveFunction } from '../reduction/revive.ts';
 import { decode, encode } from '../reduction/values.ts';
 import { exitWorker } from '../runtime/worker.ts';
 import { kPackThreshold } from './chunking.ts';
+
+/** How long an idle thread worker waits on its doorbell before going back to its event loop. */
+const kIdleWaitMs = 20;
 
 /** A thrown value and the position of the call that threw it. */
 class CallError {
@@ -79,61 +82,69 @@ async function runMany(fn: Function, msg: TaskMessage): Promise<unknown[] | Floa
   return packed ?? out!;
 }
 
+/** Id of the last task whose answer has been posted (tells a synchronous finish apart). */
+let lastAnswered = -1;
+
+/** Runs a task and posts its answer; a task that never awaits is answered before this returns. */
 async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destination): Promise<void> {
-  let value: unknown;
-  let packedResult = false;
   try {
-    let fn = lookup(msg.fn);
-    if (!(typeof fn === 'function')) fn = await fn;
-    if (msg.timed) channel.post({ t: 'started', id: msg.id });
-    if (msg.mode === 'apply') {
-      try {
-        value = fn(...(decode(msg.args, msg.walked) as unknown[]));
-        if (isThenable(value)) value = await value;
-      } catch (error) {
-        throw new CallError(error, 0);
+    let value: unknown;
+    let packedResult = false;
+    try {
+      let fn = lookup(msg.fn);
+      if (!(typeof fn === 'function')) fn = await fn;
+      if (msg.timed) channel.post({ t: 'started', id: msg.id });
+      if (msg.mode === 'apply') {
+        try {
+          value = fn(...(decode(msg.args, msg.walked) as unknown[]));
+          if (isThenable(value)) value = await value;
+        } catch (error) {
+          throw new CallError(error, 0);
+        }
+      } else {
+        const args = msg.packed ? msg.args : decode(msg.args, msg.walked);
+        value = await runMany(fn, { ...msg, args });
+        packedResult = value instanceof Float64Array;
       }
-    } else {
-      const args = msg.packed ? msg.args : decode(msg.args, msg.walked);
-      value = await runMany(fn, { ...msg, args });
-      packedResult = value instanceof Float64Array;
+    } catch (error) {
+      const failure = error instanceof CallError ? error : new CallError(error, 0);
+      channel.post({
+        t: 'failed',
+        id: msg.id,
+        error: serializeError(failure.error),
+        index: failure.index,
+      });
+      return;
     }
-  } catch (error) {
-    const failure = error instanceof CallError ? error : new CallError(error, 0);
-    channel.post({
-      t: 'failed',
-      id: msg.id,
-      error: serializeError(failure.error),
-      index: failure.index,
-    });
-    return;
-  }
-  if (packedResult) {
-    const buffer = (value as Float64Array).buffer as ArrayBuffer;
-    channel.post(
-      { t: 'done', id: msg.id, value, walked: false, packed: true },
-      dest === 'thread' ? [buffer] : undefined,
-    );
-    return;
-  }
-  try {
-    const enc = encode(value, dest);
-    channel.post(
-      { t: 'done', id: msg.id, value: enc.value, walked: enc.walked, packed: false },
-      enc.transfer.length ? enc.transfer : undefined,
-    );
-  } catch (error) {
-    const what =
-      msg.mode === 'apply' ? 'the result of the task' : `a result of the ${msg.mode} task`;
-    const reason = error instanceof Error ? error.message : String(error);
-    channel.post({
-      t: 'failed',
-      id: msg.id,
-      error: serializeError(
-        new DataCloneError(`Cannot send ${what} back to the parent: ${reason}`, { cause: error }),
-      ),
-      index: 0,
-    });
+    if (packedResult) {
+      const buffer = (value as Float64Array).buffer as ArrayBuffer;
+      channel.post(
+        { t: 'done', id: msg.id, value, walked: false, packed: true },
+        dest === 'thread' ? [buffer] : undefined,
+      );
+      return;
+    }
+    try {
+      const enc = encode(value, dest);
+      channel.post(
+        { t: 'done', id: msg.id, value: enc.value, walked: enc.walked, packed: false },
+        enc.transfer.length ? enc.transfer : undefined,
+      );
+    } catch (error) {
+      const what =
+        msg.mode === 'apply' ? 'the result of the task' : `a result of the ${msg.mode} task`;
+      const reason = error instanceof Error ? error.message : String(error);
+      channel.post({
+        t: 'failed',
+        id: msg.id,
+        error: serializeError(
+          new DataCloneError(`Cannot send ${what} back to the parent: ${reason}`, { cause: error }),
+        ),
+        index: 0,
+      });
+    }
+  } finally {
+    lastAnswered = msg.id;
   }
 }
 
@@ -158,20 +169,50 @@ export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promi
     await exitWorker(1);
     return;
   }
-  channel.onMessage((msg: ToWorker) => {
+  const bell = job.doorbell ? new Int32Array(job.doorbell) : null;
+  let serving = false;
+  /** Handles one message; true when it is fully done (a task that finished synchronously). */
+  const handle = (msg: ToWorker): boolean => {
     switch (msg.t) {
-      case 'task':
-        void runTask(msg, channel, dest);
-        return;
+      case 'task': {
+        const running = runTask(msg, channel, dest);
+        if (lastAnswered === msg.id) return true;
+        if (bell) void running.then(serve);
+        return false;
+      }
       case 'stop':
         getLogger().debug('worker exiting');
         void exitWorker(0);
-        return;
+        return false;
       case 'boot':
-        return;
+        return true;
       default:
         throw new Error(`assertion failed: unknown message to a pool worker: ${String(msg)}`);
     }
+  };
+  // Thread workers between back-to-back tasks: instead of going back to the event loop (a slow
+  // wake-up), read the port directly and sleep on the doorbell the parent rings after each post.
+  // After kIdleWaitMs without work the worker returns to its event loop (timers, async code).
+  const serve = (): void => {
+    if (!bell || serving) return;
+    serving = true;
+    try {
+      for (;;) {
+        const seen = Atomics.load(bell, 0);
+        const next = receiveMessageOnPort(parentPort!);
+        if (next) {
+          if (!handle(next.message as ToWorker)) return;
+          continue;
+        }
+        if (Atomics.wait(bell, 0, seen, kIdleWaitMs) === 'timed-out') return;
+      }
+    } finally {
+      serving = false;
+    }
+  };
+  channel.onMessage((msg: ToWorker) => {
+    if (handle(msg)) serve();
   });
   channel.post({ t: 'ready' });
+  serve();
 }

@@ -4,6 +4,7 @@ import type {
   BootRecord,
   FromWorker,
   LocalMethod,
+  PoolJob,
   TaskMessage,
   WorkerHandle,
 } from '../backends/types.ts';
@@ -51,13 +52,20 @@ export class WorkerSlot {
   /** Ids of the functions this worker has received in full; later tasks send the id only. */
   readonly #known = new Set<string>();
   #refed = true;
+  /** Thread workers only: rung after every post so a worker waiting on it wakes at once. */
+  readonly #bell: Int32Array | null;
 
   constructor(spec: SlotSpec, host: SlotHost, refed: boolean) {
     this.name = spec.name;
     this.#host = host;
+    const doorbell = spec.method === 'thread' ? new SharedArrayBuffer(4) : null;
+    this.#bell = doorbell && new Int32Array(doorbell);
+    const boot = doorbell
+      ? { ...spec.boot, job: { ...(spec.boot.job as PoolJob), doorbell } }
+      : spec.boot;
     this.#handle = backendFor(spec.method).spawn(
       {
-        boot: spec.boot,
+        boot,
         transfer: [],
         name: spec.name,
         resourceLimits: spec.resourceLimits,
@@ -139,6 +147,7 @@ export class WorkerSlot {
       timed: task.timeout !== undefined && task.timeout !== Infinity,
     };
     this.#handle.post(msg, task.transfer.length ? task.transfer : undefined);
+    this.#ring();
     if (!known) this.#known.add(ref.id);
     this.current = task;
     this.state = 'busy';
@@ -149,6 +158,14 @@ export class WorkerSlot {
     if (this.state === 'exited' || this.state === 'stopping') return;
     this.#stopping();
     this.#handle.post({ t: 'stop' });
+    this.#ring();
+  }
+
+  #ring(): void {
+    const bell = this.#bell;
+    if (!bell) return;
+    Atomics.add(bell, 0, 1);
+    Atomics.notify(bell, 0);
   }
 
   /** Stops the worker at once (its task, if any, is abandoned). */
