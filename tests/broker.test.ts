@@ -1,7 +1,9 @@
 // Tests of the process-context machinery: the broker thread, remote cores, the sync bridge and named buffers.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as mp from '../src/index.ts';
 import {
   brokerDirectory,
@@ -18,6 +20,7 @@ import {
   unpublishBuffer,
 } from '../src/shared/remote.ts';
 import { checkNoLeaks, waitUntil, withDeadline } from './helpers/contexts.ts';
+import { runScript } from './helpers/scripts.ts';
 import {
   Counter,
   addAsync,
@@ -257,5 +260,31 @@ describe('broker: lifecycle', () => {
     // A new share starts a new broker (new directory); the same core works again.
     assert.equal(await exitCodeOf(start(ctx, addSync, counter, 5)), 0);
     assert.equal(counter.value, 6);
+  });
+
+  it('removes its directory when the program exits without stopping it', async () => {
+    const r = await runScript('fixtures/broker-program.ts', ['exit']);
+    assert.equal(r.code, 0, r.stderr);
+    const { dir, value } = JSON.parse(r.stdout.trim()) as { dir: string; value: number };
+    assert.equal(value, 1);
+    assert.ok(dir);
+    assert.equal(existsSync(dir), false);
+  });
+
+  it('fails a child blocked in a Sync call cleanly when its parent is killed', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'broker-test-'));
+    const marker = join(scratch, 'marker');
+    let dir = '';
+    try {
+      const r = await runScript('fixtures/broker-program.ts', ['kill', marker]);
+      assert.equal(r.signal, 'SIGKILL', r.stderr);
+      dir = (JSON.parse(r.stdout.trim()) as { dir: string }).dir;
+      await waitUntil(() => existsSync(marker), 30_000, 'the orphaned child to report');
+      assert.equal(readFileSync(marker, 'utf8'), 'gone:ERR_BROKER_GONE');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+      // SIGKILL runs no exit hook: the dead program's directory is left to us.
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
