@@ -271,7 +271,8 @@ forEachContext('Manager', (ctx, method) => {
     await using manager = await ctx.Manager();
     const results = await manager.dict<number, number>();
     await using pool = new ctx.Pool(2);
-    // One task per item (pool.apply): see the report about repeated handles in one map chunk.
+    // One task per item: a map chunk repeating one proxy needs decode() to revive repeated
+    // handles (reduction/values.ts returns the raw handle on its second visit).
     const names = await Promise.all(
       Array.from({ length: 10 }, (_, i) => pool.apply(w.poolSquare, [[results, i]])),
     );
