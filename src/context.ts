@@ -6,8 +6,8 @@ import { Process as BaseProcess, kContextMethod } from './process.ts';
 import { Pool as BasePool } from './pool/pool.ts';
 import { ref } from './reduction/functions.ts';
 import { transfer } from './reduction/values.ts';
-import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
-import type { ManagerOptions } from './managers/base-manager.ts';
+import { JoinableQueue, Queue, SimpleQueue } from './queues.ts';
+import { Pipe, wait } from './connection.ts';
 import {
   Barrier,
   BoundedSemaphore,
@@ -20,6 +20,9 @@ import {
 import { RawValue, Value } from './shared-types.ts';
 import { Array as SharedArray, RawArray } from './shared-array.ts';
 import { SharedMemory } from './shared-memory.ts';
+import { ShareableList } from './shareable-list.ts';
+import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
+import type { ManagerOptions } from './managers/base-manager.ts';
 import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
 import type { LocalMethod } from './backends/types.ts';
 import { checkOneOf, checkOptions } from './validate.ts';
@@ -72,11 +75,18 @@ export class Context {
   readonly ref = ref;
   /** See {@link transfer}. */
   readonly transfer = transfer;
+  /** See {@link Queue}. */
+  readonly Queue = Queue;
+  /** See {@link JoinableQueue}. */
+  readonly JoinableQueue = JoinableQueue;
+  /** See {@link SimpleQueue}. */
+  readonly SimpleQueue = SimpleQueue;
+  /** See {@link Pipe}. */
+  readonly Pipe = Pipe;
+  /** See {@link wait}. */
+  readonly wait = wait;
   /** See {@link getAllStartMethods}. */
   readonly getAllStartMethods = getAllStartMethods;
-  /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
-  readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
-    startManager({ ...options, context: this.method });
   /** See {@link Lock}. */
   readonly Lock = Lock;
   /** See {@link RLock}. */
@@ -101,6 +111,11 @@ export class Context {
   readonly RawArray = RawArray;
   /** See {@link SharedMemory}. */
   readonly SharedMemory = SharedMemory;
+  /** See {@link ShareableList}. */
+  readonly ShareableList = ShareableList;
+  /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
+  readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
+    startManager({ ...options, context: this.method });
 
   /** With no method, this context; otherwise the context of `method`. */
   getContext(method?: StartMethod | 'cluster'): Context {

@@ -26,14 +26,10 @@ export type { LogLevel } from './logging.ts';
 export { ref } from './reduction/functions.ts';
 export type { FunctionRef, Target } from './reduction/functions.ts';
 export { transfer } from './reduction/values.ts';
-export { Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier } from './synchronize.ts';
-export type { AcquireOptions, BarrierOptions } from './synchronize.ts';
-export { Value, RawValue, SynchronizedValue, RawSharedValue } from './shared-types.ts';
-export type { Typecode, ElementOf, TypedArrayOf, ValueOptions, LockOption } from './shared-types.ts';
-export { Array, RawArray } from './shared-array.ts';
-export type { SynchronizedArray, SharedArray, ArrayOptions } from './shared-array.ts';
-export { SharedMemory } from './shared-memory.ts';
-export type { SharedMemoryOptions } from './shared-memory.ts';
+export { Queue, JoinableQueue, SimpleQueue } from './queues.ts';
+export type { QueueWaitOptions } from './queues.ts';
+export { Pipe, Connection, wait } from './connection.ts';
+export type { Waitable } from './connection.ts';
 export { Manager, SyncManager } from './managers/sync-manager.ts';
 export type { ManagerBarrierOptions } from './managers/sync-manager.ts';
 export { BaseManager } from './managers/base-manager.ts';
@@ -57,4 +53,28 @@ export {
   BarrierProxy,
 } from './managers/proxies.ts';
 export type { ProxyAcquireOptions } from './managers/proxies.ts';
+export {
+  Lock,
+  RLock,
+  Semaphore,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Barrier,
+} from './synchronize.ts';
+export type { AcquireOptions, BarrierOptions } from './synchronize.ts';
+export { Value, RawValue, SynchronizedValue, RawSharedValue } from './shared-types.ts';
+export type {
+  Typecode,
+  ElementOf,
+  TypedArrayOf,
+  ValueOptions,
+  LockOption,
+} from './shared-types.ts';
+export { Array, RawArray } from './shared-array.ts';
+export type { SynchronizedArray, SharedArray, ArrayOptions } from './shared-array.ts';
+export { SharedMemory } from './shared-memory.ts';
+export type { SharedMemoryOptions } from './shared-memory.ts';
+export { ShareableList } from './shareable-list.ts';
+export type { ShareableItem, ShareableListOptions } from './shareable-list.ts';
 export * from './errors.ts';
