@@ -136,6 +136,12 @@ forEachContext('BaseManager.register', (ctx) => {
       initargs: [1],
     });
     await assert.rejects(ok.start({ initializer: 42 as any }), { code: 'ERR_ALREADY_STARTED' });
+    const bad = new w.CounterManager({ context: ctx });
+    await assert.rejects(
+      bad.start({ initializer: (f: unknown) => f, initargs: [() => 1] }),
+      mp.DataCloneError,
+    );
+    assert.equal(bad.address, null, 'nothing was created');
   });
 
   test('register: validation, PicklingError for closures, one registry per class', async () => {

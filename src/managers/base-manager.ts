@@ -1,5 +1,6 @@
 // BaseManager: starts an object server in a worker, registers shared types and creates their proxies.
 import { randomBytes } from 'node:crypto';
+import { serialize } from 'node:v8';
 import { backendFor } from '../backends/index.ts';
 import type { LocalMethod, WorkerHandle } from '../backends/types.ts';
 import { kRuntimeUrl } from '../backends/urls.ts';
@@ -8,7 +9,7 @@ import { getLogger } from '../logging.ts';
 import { checkMayStartWorkers } from '../process.ts';
 import { deserializeError } from '../reduction/errors.ts';
 import { type Target, reduceClass, reduceFunction } from '../reduction/functions.ts';
-import { encode } from '../reduction/values.ts';
+import { cloneError, encode } from '../reduction/values.ts';
 import { fixMethod, peekMethod } from '../runtime/start-method.ts';
 import { type InheritedState, currentIdent, nextIdentity, state } from '../runtime/state.ts';
 import { checkArray, checkOptions, checkTimeout, invalidArg } from '../validate.ts';
@@ -177,21 +178,29 @@ export class BaseManager implements AsyncDisposable {
     if (options.initargs !== undefined) checkArray(options.initargs, 'initargs');
     checkMayStartWorkers('manager');
     const method = this.#method ?? fixMethod();
+    const initializer = options.initializer
+      ? reduceFunction(options.initializer, 'the initializer')
+      : null;
+    const initargs = encode(options.initargs ?? [], method);
+    try {
+      // Checked now: a thread's workerData is cloned at once, IPC would fail later, unseen.
+      serialize(initargs.value);
+    } catch (error) {
+      throw cloneError(error, 'the initializer', options.initargs);
+    }
+    // Everything that can fail on bad input has run: only now create the socket directory.
     if (this.#address === null) ({ address: this.#address, dir: this.#dir } = privateAddress());
     const registry: RegistryEntry[] = [...registryOf(this.constructor)].map(([typeid, r]) => ({
       typeid,
       factory: r.factory,
       exposed: r.exposed,
     }));
-    const initargs = encode(options.initargs ?? [], method);
     const job: ManagerJob = {
       kind: 'manager',
       address: this.#address,
       authkey: this.#authkey,
       registry,
-      initializer: options.initializer
-        ? reduceFunction(options.initializer, 'the initializer')
-        : null,
+      initializer,
       initargs: initargs.value,
       walked: initargs.walked,
     };
@@ -314,21 +323,22 @@ export class BaseManager implements AsyncDisposable {
     const previous = this.#status;
     this.#status = 'shutdown';
     if (this.#address !== null) disconnect(this.#address);
-    if (previous !== 'started' || !this.#handle) return;
-    const handle = this.#handle;
-    // Waiting for the server's exit must keep the program alive.
-    handle.ref();
-    handle.post({ t: 'stop' });
-    const within = (ms: number) =>
-      new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        void this.#exited!.then(() => (clearTimeout(timer), resolve(true)));
-      });
-    if (!(await within(this.#shutdownTimeout))) {
-      handle.terminate();
-      if (!(await within(this.#shutdownTimeout))) handle.kill();
+    const handle = previous === 'started' ? this.#handle : null;
+    if (handle) {
+      // Waiting for the server's exit must keep the program alive.
+      handle.ref();
+      handle.post({ t: 'stop' });
+      const within = (ms: number) =>
+        new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ms);
+          void this.#exited!.then(() => (clearTimeout(timer), resolve(true)));
+        });
+      if (!(await within(this.#shutdownTimeout))) {
+        handle.terminate();
+        if (!(await within(this.#shutdownTimeout))) handle.kill();
+      }
+      await this.#exited;
     }
-    await this.#exited;
     removeAddress(this.#dir);
     if (this.#cleanupAtExit) process.off('exit', this.#cleanupAtExit);
     this.#cleanupAtExit = null;
