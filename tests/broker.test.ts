@@ -21,6 +21,7 @@ import {
 } from '../src/shared/remote.ts';
 import { checkNoLeaks, waitUntil, withDeadline } from './helpers/contexts.ts';
 import { runScript } from './helpers/scripts.ts';
+import { Orphan, pingOrphan } from './fixtures/broker-orphan.ts';
 import {
   Counter,
   addAsync,
@@ -113,6 +114,11 @@ describe('broker: remote cores from child processes', () => {
   it('delivers errors thrown by core methods with their class and code', async () => {
     // checkErrors exits non-zero naming the first mismatch (see the fixture).
     assert.equal(await exitCodeOf(start(ctx, checkErrors, new Counter())), 0);
+  });
+
+  it('fails calls at once, with the reason, for a core the broker cannot create', async () => {
+    // Registered without its module URL, in a module the broker never imports.
+    assert.equal(await exitCodeOf(start(ctx, pingOrphan, new Orphan())), 0);
   });
 
   it('passes a remote core on to a grandchild unchanged', async () => {

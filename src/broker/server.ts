@@ -79,6 +79,7 @@ class Broker {
   readonly #control: Int32Array;
   readonly #cores = new Map<number, SharedCore>();
   readonly #parked = new Map<number, (() => void)[]>();
+  readonly #failed = new Map<number, Error>();
   readonly #buffers = new Map<string, { buffer: SharedArrayBuffer; handle: CoreHandle | null }>();
   readonly #replyChannels = new Map<number, BroadcastChannel>();
   readonly #connections = new Set<Connection>();
@@ -157,8 +158,13 @@ class Broker {
       }
       this.#cores.set(id, createCore(kind, state));
     } catch (error) {
-      process.stderr.write(
-        `multiprocessing-ts broker: cannot create a core of kind '${kind}': ${(error as Error)?.stack ?? error}\n`,
+      // Calls on it fail with this reason (register the kind with its module URL to fix it).
+      this.#failed.set(
+        id,
+        new Error(
+          `the broker cannot create a core of kind '${kind}': ${(error as Error)?.message ?? error}`,
+          { cause: error },
+        ),
       );
     }
     const waiters = this.#parked.get(id);
@@ -172,6 +178,8 @@ class Broker {
   #withCore<T>(id: number, fn: (core: SharedCore) => T): T | Promise<T> {
     const core = id === 0 ? this.#service : this.#cores.get(id);
     if (core) return fn(core);
+    const failed = this.#failed.get(id);
+    if (failed) throw failed;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         const list = this.#parked.get(id);
@@ -182,7 +190,7 @@ class Broker {
         clearTimeout(timer);
         const found = this.#cores.get(id);
         if (found) resolve(fn(found));
-        else reject(new Error(`assertion failed: core #${id} could not be created (see stderr)`));
+        else reject(this.#failed.get(id) ?? new Error(`assertion failed: no core #${id}`));
       };
       const list = this.#parked.get(id);
       if (list) list.push(wake);
@@ -277,10 +285,12 @@ class Broker {
     const core = coreId === 0 ? this.#service : this.#cores.get(coreId);
     if (core) this.#run(conn, id, core, method, args);
     else
-      (this.#withCore(coreId, (c) => c) as Promise<SharedCore>).then(
-        (c) => this.#run(conn, id, c, method, args),
-        (error) => this.#reply(conn, id, false, error),
-      );
+      Promise.resolve()
+        .then(() => this.#withCore(coreId, (c) => c))
+        .then(
+          (c) => this.#run(conn, id, c, method, args),
+          (error) => this.#reply(conn, id, false, error),
+        );
   }
 
   #run(conn: Connection, id: number, core: SharedCore, method: string, args: readonly unknown[]) {

@@ -39,7 +39,19 @@
 //
 // 5. Named buffers (SharedMemory by name): see publishBuffer / createBuffer / lookupBuffer /
 //    unpublishBuffer below. Errors: FileExistsError (ERR_FILE_EXISTS), FileNotFoundError
-//    (ERR_FILE_NOT_FOUND) from src/errors.ts, as Python's.
+//    (ERR_FILE_NOT_FOUND) from src/errors.ts, as Python's. The registry lives in the root
+//    process's broker; a child finds it through the MULTIPROCESSING_TS_BROKER variable it
+//    inherits (see brokerEnvironment(): the process backend should add it to every fork).
+//
+// 6. Cost. From a child, one call is one socket round trip to the owner's broker thread
+//    (about the raw Unix-socket round trip for async calls; a blocking call adds two thread
+//    hops through the helper). Make each public operation ONE core call in a child (e.g.
+//    `getLockedSync(owner)` rather than acquire + read + release); pipelined async calls
+//    are several times cheaper per call than sequential ones.
+//
+// 7. Lifetime. A core registered with the broker stays there until the broker stops (the
+//    owner cannot know when the last child drops its handle). Handles minted before
+//    stopBroker() are stale afterwards: calls through them fail with ERR_BROKER_GONE.
 import { isMainThread } from 'node:worker_threads';
 import type { Destination } from '../reduction/values.ts';
 import { type CoreState, type SharedCore, createCore } from './core.ts';
