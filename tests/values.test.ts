@@ -95,3 +95,11 @@ forEachContext('values in workers', (ctx, method) => {
     assert.equal(p.exitCode, 0);
   });
 });
+
+test('a handle that appears twice in one value revives once, to the same object', () => {
+  const token = new Token(9);
+  const enc = encode([token, { again: token }], 'thread');
+  const [a, b] = decode(structuredClone(enc.value), enc.walked) as [Token, { again: Token }];
+  assert.ok(a instanceof Token && a.id === 9);
+  assert.equal(b.again, a);
+});

@@ -146,16 +146,21 @@ export function encode(value: unknown, destination: Destination): Encoded {
 /** Rebuilds handles in a received value (only when the sender substituted some). */
 export function decode(value: unknown, walked: boolean): unknown {
   if (!walked) return value;
-  const seen = new Set<object>();
+  // Maps each visited object to what it became, so that a handle met twice (the same queue
+  // passed in two places) revives once and both places get the same object.
+  const seen = new Map<object, unknown>();
   const walk = (v: unknown): unknown => {
-    if (typeof v !== 'object' || v === null || seen.has(v)) return v;
-    seen.add(v);
+    if (typeof v !== 'object' || v === null) return v;
+    if (seen.has(v)) return seen.get(v);
     if (kHandleKey in v) {
       const kind = (v as Record<string, unknown>)[kHandleKey] as string;
       const revive = revivers.get(kind);
       if (!revive) throw new Error(`assertion failed: no reviver for handle kind '${kind}'`);
-      return revive(walk((v as unknown as { state: unknown }).state));
+      const revived = revive(walk((v as unknown as { state: unknown }).state));
+      seen.set(v, revived);
+      return revived;
     }
+    seen.set(v, v);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) v[i] = walk(v[i]);
     } else if (v instanceof Map) {
