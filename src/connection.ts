@@ -115,10 +115,10 @@ export class Connection<T = unknown> implements Reducible {
     this.#held = {
       recv,
       send,
-      report: reportHolding(kHoldingKind, {
-        recv: recv && reduceChannel(recv, 'thread'),
-        send: send && reduceChannel(send, 'thread'),
-      }),
+      report: reportHolding(kHoldingKind, (destination) => ({
+        recv: recv && reduceChannel(recv, destination),
+        send: send && reduceChannel(send, destination),
+      })),
     };
     this.#canRead = recv !== null;
     this.#canWrite = send !== null;

@@ -3,6 +3,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
+import { HoldingLedger } from '../runtime/holdings.ts';
+import { brokerEnvironment } from '../shared/remote.ts';
 
 /** Child processes of this thread that have not exited yet (tests check none are left behind). */
 export const liveChildren = new Set<ChildProcess>();
@@ -41,7 +43,8 @@ export const processBackend: Backend = {
     const child = fork(kEntryUrl, [], {
       serialization: 'advanced',
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-      env: options.env ?? process.env,
+      // The child reaches the broker of the process that owns shared buffers (named SharedMemory).
+      env: { ...(options.env ?? process.env), ...brokerEnvironment() },
       execArgv: [
         ...process.execArgv,
         ...(options.resourceLimits ? resourceFlags(options.resourceLimits) : []),
@@ -55,7 +58,9 @@ export const processBackend: Backend = {
     const send = (msg: ToWorker) => {
       if (child.connected) child.send(msg, (err) => err && void 0);
     };
+    const ledger = new HoldingLedger();
     child.on('message', (msg: FromWorker) => {
+      if (ledger.record(msg)) return;
       if (msg.t === 'hello') {
         greeted = true;
         send({ t: 'boot', boot: options.boot });
@@ -69,6 +74,8 @@ export const processBackend: Backend = {
     });
     child.on('exit', (code, signal) => {
       live.delete(child);
+      // A child killed by a signal ran no exit hook: release what it held (pipe ends → EOF).
+      if (signal !== null) ledger.releaseAll();
       const exitCode = code ?? -(constants.signals[signal as keyof typeof constants.signals] ?? 1);
       events.exit(exitCode, signal);
     });

@@ -1,19 +1,17 @@
 // Where a channel core comes from and how it travels: local buffers in threads, the broker for child processes.
 import type { Destination } from '../reduction/values.ts';
-import { createCore } from '../shared/core.ts';
-import { ChannelCore, createChannelState, kChannelKind } from './channel.ts';
+import { type CoreWire, reduceCore, reviveCore } from '../shared/remote.ts';
+import { ChannelCore, createChannelState } from './channel.ts';
 
 /** A channel as the public classes see it: the local core, or a remote stub with the same methods. */
 export type Channel = ChannelCore;
 
-/** The travelling form of a channel. */
-export interface ChannelHandle {
-  readonly via: 'buffers';
-  readonly state: ChannelCore['state'];
-}
+/** The travelling form of a channel: its buffers (to a thread) or its broker handle (to a process). */
+export type ChannelHandle = CoreWire;
 
 /**
- * Creates a new channel core in this thread.
+ * Creates a new channel core in this thread (in a child process too: its buffers live here, and
+ * the broker of the process that owns them serves other processes).
  * @example
  * const ch = newChannel('queue', 0)
  */
@@ -26,8 +24,8 @@ export function newChannel(mode: 'queue' | 'pipe', maxsize: number): Channel {
  * @example
  * const h = reduceChannel(ch, 'thread')
  */
-export function reduceChannel(channel: Channel, _destination: Destination): ChannelHandle {
-  return { via: 'buffers', state: channel.state };
+export function reduceChannel(channel: Channel, destination: Destination): ChannelHandle {
+  return reduceCore(channel, destination);
 }
 
 /**
@@ -36,5 +34,5 @@ export function reduceChannel(channel: Channel, _destination: Destination): Chan
  * const ch = reviveChannel(h)
  */
 export function reviveChannel(handle: ChannelHandle): Channel {
-  return createCore(kChannelKind, handle.state) as Channel;
+  return reviveCore(handle) as Channel;
 }

@@ -1,9 +1,10 @@
-// Holdings a thread worker has of shared objects, reported to its parent so that a killed thread's are released.
+// Holdings a worker has of shared objects, reported to its parent so that a killed worker's are released.
 //
-// A thread stopped by terminate()/kill() or by running out of memory runs no exit hook, so it
-// cannot release what it holds (a pipe end keeps its peer from seeing EOF). Each of our thread
-// workers reports what it holds to its parent as it goes; the parent's thread backend keeps a
-// ledger per worker and releases what is left when the thread ends abnormally.
+// A thread stopped by terminate()/kill() or by running out of memory, or a child process killed by
+// a signal, runs no exit hook, so it cannot release what it holds (a pipe end keeps its peer from
+// seeing EOF). Each of our workers reports what it holds to its parent as it goes (a thread over
+// its port, a child process over IPC); the parent's backend keeps a ledger per worker and releases
+// what is left when the worker ends abnormally.
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { state } from './state.ts';
 
@@ -16,20 +17,31 @@ export function registerReleaser(kind: string, release: Releaser): void {
   releasers.set(kind, release);
 }
 
+type Destination = 'thread' | 'process';
+
+function post(msg: object): void {
+  if (isMainThread) process.send?.(msg);
+  else parentPort!.postMessage(msg);
+}
+
 /**
- * Worker side: reports that this thread now holds something; returns the holding's id, or null
- * where no report is needed (the main thread, a child process's main thread, foreign threads).
+ * Worker side: reports that this worker now holds something, described by `describe` for the
+ * parent (a thread's parent shares its memory, a child process's does not); returns the
+ * holding's id, or null where no report is needed (the program itself, threads we did not start).
  */
-export function reportHolding(kind: string, holding: unknown): number | null {
-  if (isMainThread || !parentPort || state().isMain) return null;
+export function reportHolding(
+  kind: string,
+  describe: (destination: Destination) => unknown,
+): number | null {
+  if (state().isMain || (!isMainThread && !parentPort)) return null;
   const id = ++nextId;
-  parentPort.postMessage({ t: 'hold', id, kind, state: holding });
+  post({ t: 'hold', id, kind, state: describe(isMainThread ? 'process' : 'thread') });
   return id;
 }
 
 /** Worker side: the holding was released here (closed or collected). */
 export function reportReleased(id: number | null): void {
-  if (id !== null) parentPort?.postMessage({ t: 'unhold', id });
+  if (id !== null) post({ t: 'unhold', id });
 }
 
 /** Parent side: what one thread worker holds. */
