@@ -6,9 +6,9 @@ import { DataCloneError } from '../errors.ts';
 import { getLogger } from '../logging.ts';
 import { serializeError } from '../reduction/errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
-import { reviveFunction } from '../reduction/revive.ts';
+import { reviveFunction, settleRevivals } from '../reduction/revive.ts';
 import { decode, encode } from '../reduction/values.ts';
-import { exitWorker } from '../runtime/worker.ts';
+import { exitWorker, loadRevivers } from '../runtime/worker.ts';
 import { kPackThreshold } from './chunking.ts';
 
 /** How long an idle thread worker waits on its doorbell before going back to its event loop. */
@@ -94,15 +94,21 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
       let fn = lookup(msg.fn);
       if (!(typeof fn === 'function')) fn = await fn;
       if (msg.timed) channel.post({ t: 'started', id: msg.id });
+      // Arguments holding library objects: load every reviver first, and let revivals they start
+      // (a Barrier's action) finish before the task runs. Plain arguments skip both.
+      if (msg.walked) await loadRevivers();
       if (msg.mode === 'apply') {
         try {
-          value = fn(...(decode(msg.args, msg.walked) as unknown[]));
+          const args = decode(msg.args, msg.walked) as unknown[];
+          if (msg.walked) await settleRevivals();
+          value = fn(...args);
           if (isThenable(value)) value = await value;
         } catch (error) {
           throw new CallError(error, 0);
         }
       } else {
         const args = msg.packed ? msg.args : decode(msg.args, msg.walked);
+        if (msg.walked) await settleRevivals();
         value = await runMany(fn, { ...msg, args });
         packedResult = value instanceof Float64Array;
       }
@@ -151,7 +157,10 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
 async function runInitializer(job: PoolJob): Promise<void> {
   if (!job.initializer) return;
   const init = await reviveFunction(job.initializer);
-  const r = init(...(decode(job.initargs, job.walked) as unknown[]));
+  if (job.walked) await loadRevivers();
+  const initargs = decode(job.initargs, job.walked) as unknown[];
+  await settleRevivals();
+  const r = init(...initargs);
   if (isThenable(r)) await r;
 }
 
