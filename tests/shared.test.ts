@@ -32,7 +32,11 @@ forEachContext('Value / RawValue', (ctx) => {
     }
     assert.equal(ctx.Value('d', 1.25).value, 1.25);
     assert.equal(ctx.Value('f', 0.1).value, Math.fround(0.1));
-    assert.equal(ctx.Value('q', 5 as never).value, 5n, 'an integer number is accepted for a bigint code');
+    assert.equal(
+      ctx.Value('q', 5 as never).value,
+      5n,
+      'an integer number is accepted for a bigint code',
+    );
   });
 
   test('integers wrap around as in Python/C', () => {
