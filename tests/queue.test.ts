@@ -287,4 +287,23 @@ forEachContext('SimpleQueue', (ctx) => {
     await assert.rejects(q.get(), closedCode);
     await assert.rejects(q.put(2), closedCode);
   });
+
+  test('puts buffered by a producer reach the parent before it blocks or exits', async () => {
+    const q = new ctx.Queue<number>();
+    const done = new ctx.Event();
+    const p = new ctx.Process({ target: w.putThenWait, args: [q, done, 5000] });
+    p.start();
+    for (let i = 0; i < 5000; i++) assert.equal(await withDeadline(q.get()), i);
+    done.set();
+    await withDeadline(p.join());
+    const r = new ctx.Process({ target: w.putThenExit, args: [q, 300] });
+    r.start();
+    await withDeadline(r.join());
+    const got: number[] = [];
+    for (let i = 0; i < 300; i++) got.push(await withDeadline(q.get()));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 300 }, (_, i) => i),
+    );
+  });
 });

@@ -95,6 +95,8 @@ export const enum Role {
 /** Metadata of a channel: 'queue' channels close for everyone; 'pipe' channels count holders. */
 export interface ChannelMeta {
   readonly mode: 'queue' | 'pipe';
+  /** 0 = unbounded (fixed at creation: lets a child process buffer its puts, see feeder.ts). */
+  readonly maxsize: number;
 }
 
 const kEmpty: GetResult = { s: Status.NotNow };
@@ -127,7 +129,7 @@ export function createChannelState(mode: 'queue' | 'pipe', maxsize: number): Cor
   h[H.Maxsize] = maxsize;
   h[H.Writers] = mode === 'pipe' ? 1 : 0;
   h[H.Readers] = mode === 'pipe' ? 1 : 0;
-  const meta: ChannelMeta = { mode };
+  const meta: ChannelMeta = { mode, maxsize };
   return { buffers: [sab], meta };
 }
 
@@ -296,6 +298,21 @@ export class ChannelCore implements SharedCore {
     if (wake) Atomics.notify(h, H.GetSeq, 1);
     if (wakePoll) Atomics.notify(h, H.PollSeq);
     return Status.Ok;
+  }
+
+  /**
+   * Stores a batch of items without waiting (a child process's buffered puts, see feeder.ts);
+   * stops at the first that is refused and says how many were stored.
+   */
+  putMany(items: readonly (readonly [value: unknown, walked: boolean])[]): {
+    s: Status;
+    done: number;
+  } {
+    for (let i = 0; i < items.length; i++) {
+      const s = this.#tryPut(items[i]![0], items[i]![1], false);
+      if (s !== Status.Ok) return { s, done: i };
+    }
+    return { s: Status.Ok, done: items.length };
   }
 
   /** Stores an item without waiting: Ok, NotNow (full), Closed or Broken. */

@@ -1,7 +1,8 @@
 // Where a channel core comes from and how it travels: local buffers in threads, the broker for child processes.
 import type { Destination } from '../reduction/values.ts';
-import { type CoreWire, reduceCore, reviveCore } from '../shared/remote.ts';
-import { ChannelCore, createChannelState } from './channel.ts';
+import { type CoreWire, isRemoteCore, reduceCore, reviveCore } from '../shared/remote.ts';
+import { type ChannelMeta, ChannelCore, createChannelState } from './channel.ts';
+import { unwrapFeeder, withFeeder } from './feeder.ts';
 
 /** A channel as the public classes see it: the local core, or a remote stub with the same methods. */
 export type Channel = ChannelCore;
@@ -25,7 +26,7 @@ export function newChannel(mode: 'queue' | 'pipe', maxsize: number): Channel {
  * const h = reduceChannel(ch, 'thread')
  */
 export function reduceChannel(channel: Channel, destination: Destination): ChannelHandle {
-  return reduceCore(channel, destination);
+  return reduceCore(unwrapFeeder(channel), destination);
 }
 
 /**
@@ -34,5 +35,10 @@ export function reduceChannel(channel: Channel, destination: Destination): Chann
  * const ch = reviveChannel(h)
  */
 export function reviveChannel(handle: ChannelHandle): Channel {
-  return reviveCore(handle) as Channel;
+  const core = reviveCore(handle) as Channel;
+  const meta = core.state.meta as ChannelMeta;
+  // In a child process, puts into an unbounded queue are buffered and sent in batches.
+  return isRemoteCore(core) && meta.mode === 'queue' && meta.maxsize === 0
+    ? withFeeder(core)
+    : core;
 }
