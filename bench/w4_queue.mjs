@@ -1,9 +1,9 @@
 // W4 (DESIGN §10): a Process producer puts 0..99,999 into a Queue with putSync (and put), the parent `await q.get()`s them in order.
 // One producer per context is started once; each repetition is timed from the parent's "go" to the last item, as the peers are.
 import * as mp from '../dist/index.js';
+import { REPS, emit } from './lib/common.mjs';
 
 const N = 100_000;
-const REPS = Number(process.env.REPS ?? 3);
 
 /** The producer: per repetition, wait for "go", then put N integers (sync or async puts). */
 export async function producer(q, go, n, reps, mode) {
@@ -12,27 +12,6 @@ export async function producer(q, go, n, reps, mode) {
     if (mode === 'sync') for (let i = 0; i < n; i++) q.putSync(i);
     else for (let i = 0; i < n; i++) await q.put(i);
   }
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function emit(row, peer, unit, values, check, note) {
-  const out = {
-    row,
-    peer,
-    unit,
-    values,
-    median: median(values),
-    min: Math.min(...values),
-    max: Math.max(...values),
-    check,
-    note,
-  };
-  process.stdout.write('RESULT ' + JSON.stringify(out) + '\n');
 }
 
 async function run(method, mode) {
@@ -54,14 +33,10 @@ async function run(method, mode) {
   }
   await p.join();
   const row = mode === 'sync' ? 'W4' : 'W4-async-put';
-  emit(
-    row,
-    `mp-${method}`,
-    'msgs/s',
-    values,
-    check,
-    `Queue, producer ${mode === 'sync' ? 'putSync' : 'await put'}, parent await get()`,
-  );
+  emit(row, `mp-${method}`, 'msgs/s', values, {
+    check: check,
+    note: `Queue, producer ${mode === 'sync' ? 'putSync' : 'await put'}, parent await get()`,
+  });
 }
 
 if (mp.isMainProcess()) {

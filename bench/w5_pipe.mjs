@@ -1,9 +1,9 @@
 // W5 (DESIGN §10): 10,000 round trips over a Pipe: the parent send + await recv(), an echo Process with recvSync/send.
 import * as mp from '../dist/index.js';
+import { REPS, emit } from './lib/common.mjs';
 
 const N = 10_000;
 const WARMUP = 200;
-const REPS = Number(process.env.REPS ?? 3);
 
 /** The echo: recvSync/send until EOF. */
 export function echo(conn) {
@@ -17,27 +17,6 @@ export function echo(conn) {
     }
     conn.send(m);
   }
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function emit(row, peer, unit, values, check, note) {
-  const out = {
-    row,
-    peer,
-    unit,
-    values,
-    median: median(values),
-    min: Math.min(...values),
-    max: Math.max(...values),
-    check,
-    note,
-  };
-  process.stdout.write('RESULT ' + JSON.stringify(out) + '\n');
 }
 
 async function pingpong(conn, n) {
@@ -67,14 +46,10 @@ async function run(method) {
   }
   parent.close();
   await p.join();
-  emit(
-    'W5',
-    `mp-${method}`,
-    'us',
-    values,
-    check,
-    'Pipe: parent send + await recv(), echo Process recvSync/send',
-  );
+  emit('W5', `mp-${method}`, 'us', values, {
+    check: check,
+    note: 'Pipe: parent send + await recv(), echo Process recvSync/send',
+  });
 }
 
 if (mp.isMainProcess()) {

@@ -49,6 +49,44 @@ export function releasedTooManyTimes(): InvalidStateError {
   );
 }
 
+/** Something with acquire/release: the locks and semaphores. */
+interface Acquirable {
+  acquire(): Promise<boolean>;
+  acquireSync(): boolean;
+  release(): void;
+}
+
+/**
+ * Runs `fn` between `acquire()` and `release()` of `lock` (awaiting `fn` if it returns a
+ * Promise): the body of every primitive's `withLock`.
+ * @example
+ * withLock(fn) { return holding(this, fn) }
+ */
+export async function holding<R>(lock: Acquirable, fn: () => R | Promise<R>): Promise<Awaited<R>> {
+  checkFunction(fn, 'fn');
+  await lock.acquire();
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * As {@link holding} with a synchronous `fn`, blocking while it waits: the body of `withLockSync`.
+ * @example
+ * withLockSync(fn) { return holdingSync(this, fn) }
+ */
+export function holdingSync<R>(lock: Acquirable, fn: () => R): R {
+  checkFunction(fn, 'fn');
+  lock.acquireSync();
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /**
  * The algorithm of Lock (recursive = false) and RLock (recursive = true) over one Int32Array.
  * Condition uses `releaseAll`/`restore*` to wait with the lock fully released.
@@ -259,25 +297,13 @@ export class Lock {
   }
 
   /** Runs `fn` holding the lock (awaiting it if it returns a Promise), then releases it. */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
-    checkFunction(fn, 'fn');
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
+    return holding(this, fn);
   }
 
   /** Like {@link withLock} with a synchronous `fn`, blocking while it waits. */
   withLockSync<R>(fn: () => R): R {
-    checkFunction(fn, 'fn');
-    this.acquireSync();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return holdingSync(this, fn);
   }
 
   [kReduce](destination: Destination): { kind: string; state: { core: CoreHandle } } {
@@ -357,25 +383,13 @@ export class RLock {
   }
 
   /** Runs `fn` holding the lock, then releases it. */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
-    checkFunction(fn, 'fn');
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
+    return holding(this, fn);
   }
 
   /** Like {@link withLock} with a synchronous `fn`, blocking while it waits. */
   withLockSync<R>(fn: () => R): R {
-    checkFunction(fn, 'fn');
-    this.acquireSync();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return holdingSync(this, fn);
   }
 
   [kReduce](destination: Destination): { kind: string; state: { core: CoreHandle } } {

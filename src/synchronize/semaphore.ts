@@ -4,8 +4,14 @@ import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts
 import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
-import { checkFunction, checkInteger } from '../validate.ts';
-import { acquireTimeout, releasedTooManyTimes, type AcquireOptions } from './lock.ts';
+import { checkInteger } from '../validate.ts';
+import {
+  acquireTimeout,
+  holding,
+  holdingSync,
+  releasedTooManyTimes,
+  type AcquireOptions,
+} from './lock.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
 // Word layout: the value, how many threads may be sleeping on it, the bound (-1: none).
@@ -158,25 +164,13 @@ export class Semaphore {
   }
 
   /** Runs `fn` between an acquire and a release. */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
-    checkFunction(fn, 'fn');
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  withLock<R>(fn: () => R | Promise<R>): Promise<Awaited<R>> {
+    return holding(this, fn);
   }
 
   /** Like {@link withLock} with a synchronous `fn`, blocking while it waits. */
   withLockSync<R>(fn: () => R): R {
-    checkFunction(fn, 'fn');
-    this.acquireSync();
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return holdingSync(this, fn);
   }
 
   [kReduce](destination: Destination): {
