@@ -10,6 +10,7 @@
 // Waiting: readers wait on kGetSeq, bounded writers on kPutSeq, join() on kJoinSeq, poll()/wait()
 // on kPollSeq. A sequence word is bumped under the lock and notified after it only when the
 // matching waiter count is non-zero, so a busy producer does no syscall per item.
+import { availableParallelism } from 'node:os';
 import { type CoreState, type SharedCore, registerCore } from '../shared/core.ts';
 import {
   type DataViews,
@@ -57,12 +58,12 @@ const kInitialData = 4096;
 /** Virtual reservation per channel; only what is used is committed. */
 const kMaxData = 1 << 30;
 /**
- * How long an empty get spins before it sleeps (ms), in a blocking get and in an async get.
- * Spinning saves the futex sleep / event-loop turn when the other thread answers within
- * microseconds, but on an oversubscribed machine it steals the core the answer needs: measured
- * worse under load on the 2-core machine, so it is off until measured on a quiet one.
+ * How long an empty blocking get spins before it sleeps (ms). A reply that comes within that
+ * time is taken without a futex wake-up, which costs tens of µs on a virtual machine (W5: 50 µs
+ * → 2 µs per round trip here). Only blocking gets spin — a worker thread waiting has its core to
+ * itself for that moment; async gets (the main thread's event loop) never spin. Off on one CPU.
  */
-const kSpinMs = 0;
+const kSpinMs = availableParallelism() > 1 ? 0.1 : 0;
 const kSpinAsyncMs = 0;
 
 /** The registry kind of channel cores. */
