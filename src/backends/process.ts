@@ -1,7 +1,7 @@
 // The process backend: workers are child processes forked with advanced (structured clone) serialization.
 import { fork, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
+import type { Backend, FromWorker, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
 import { HoldingLedger } from '../runtime/holdings.ts';
 import { brokerEnvironment } from '../shared/remote.ts';
@@ -101,12 +101,3 @@ export const processBackend: Backend = {
     };
   },
 };
-
-/** The worker side of a child process's channel. */
-export function processParentChannel(): ParentChannel {
-  return {
-    post: (msg) => void process.send!(msg),
-    onMessage: (listener) => process.on('message', listener as (m: unknown) => void),
-    unref: () => (process.channel as { unref?: () => void } | undefined)?.unref?.(),
-  };
-}

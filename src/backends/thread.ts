@@ -1,6 +1,6 @@
 // The thread backend: workers are worker_threads of this process.
-import { Worker, parentPort } from 'node:worker_threads';
-import type { Backend, FromWorker, ParentChannel, ToWorker, Transferable } from './types.ts';
+import { Worker } from 'node:worker_threads';
+import type { Backend, FromWorker, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
 import { HoldingLedger } from '../runtime/holdings.ts';
 
@@ -62,13 +62,3 @@ export const threadBackend: Backend = {
     };
   },
 };
-
-/** The worker side of a thread's channel. */
-export function threadParentChannel(): ParentChannel {
-  const port = parentPort!;
-  return {
-    post: (msg, transfer) => port.postMessage(msg, transfer as never[]),
-    onMessage: (listener) => port.on('message', listener),
-    unref: () => port.unref(),
-  };
-}

@@ -1,5 +1,5 @@
 // The runtime every worker runs: adopts its inherited identity, then runs a Process job or a pool loop.
-import { parentChannel } from '../backends/index.ts';
+import { parentChannel } from '../backends/parent-channel.ts';
 import type { BootRecord, ProcessJob } from '../backends/types.ts';
 import { getLogger } from '../logging.ts';
 import { decode } from '../reduction/values.ts';
