@@ -96,4 +96,14 @@ for (const method of kContexts) {
     assert.match(r.stderr, /\[DEBUG\/Logger-1\] child process calling self\.run\(\)/);
     assert.match(r.stderr, /\[DEBUG\/MainProcess\] Logger-1 exited with exitcode 0/);
   });
+
+  test(`[${method}] what pool tasks print reaches the terminal even when the pool is terminated at once`, async () => {
+    const r = await runScript('fixtures/program-pool-output.ts', [method]);
+    assert.equal(r.code, 0, r.stderr);
+    for (let n = 1; n <= 6; n++) {
+      assert.match(r.stdout, new RegExp(`task ${n} says hello`));
+      assert.match(r.stderr, new RegExp(`task ${n} warns`));
+    }
+    assert.match(r.stdout, /results 1,2,3,4,5,6\nterminated\n$/);
+  });
 }

@@ -103,6 +103,32 @@ async function runMany(fn: Function, msg: TaskMessage): Promise<unknown[] | Floa
 /** Id of the last task whose answer has been posted (tells a synchronous finish apart). */
 let lastAnswered = -1;
 
+// A thread's console output travels to the parent on a channel of its own, after the answer if
+// nothing waits: a pool terminated right after a result would lose what the task printed. So a
+// thread worker notes when a task writes to stdout/stderr and waits until that output has
+// reached the parent before it answers (a child process writes to the inherited descriptors
+// directly, synchronously).
+let printed = false;
+
+function watchStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    stream.write = ((...args: Parameters<typeof write>) => {
+      printed = true;
+      return write(...args);
+    }) as typeof stream.write;
+  }
+}
+
+function flushStdio(): Promise<unknown> {
+  printed = false;
+  return Promise.all(
+    [process.stdout, process.stderr].map(
+      (s) => new Promise<void>((resolve) => s.write('', () => resolve())),
+    ),
+  );
+}
+
 /** Runs a task and posts its answer; a task that never awaits is answered before this returns. */
 async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destination): Promise<void> {
   try {
@@ -132,6 +158,7 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
       }
     } catch (error) {
       const failure = error instanceof CallError ? error : new CallError(error, 0);
+      if (printed) await flushStdio();
       channel.post({
         t: 'failed',
         id: msg.id,
@@ -140,6 +167,7 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
       });
       return;
     }
+    if (printed) await flushStdio();
     if (packedResult) {
       const buffer = (value as Float64Array).buffer as ArrayBuffer;
       channel.post(
@@ -187,6 +215,7 @@ export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promi
   // A child process whose parent died has no one to work for.
   if (isMainThread) process.on('disconnect', () => process.exit(0));
   const dest: Destination = isMainThread ? 'process' : 'thread';
+  if (!isMainThread) watchStdio();
   // The parent sends nothing before 'ready', so the listener can wait for the initializer.
   try {
     await runInitializer(job);
