@@ -11,7 +11,9 @@ import {
 } from './reduction/values.ts';
 import { type GetResult, Role, Status } from './queues/channel.ts';
 import { itemBytes } from './queues/codec.ts';
-import { deadlineOf, keepAlive, now } from './queues/futex.ts';
+import { deadlineOf, keepAlive } from './shared/atomics.ts';
+
+const now = (): number => performance.now();
 import { cloneFailure, decodeItem, encodeItem, itemWalked } from './queues/items.ts';
 import {
   type Channel,

@@ -24,12 +24,31 @@ import {
 import {
   deadlineOf,
   keepAlive,
-  lockMutex,
-  now,
-  unlockMutex,
-  waitAsync,
-  waitSync,
-} from './futex.ts';
+  mutexLockSync,
+  mutexUnlock,
+  remaining,
+  waitAsync as futexWaitAsync,
+  waitSync as futexWaitSync,
+} from '../shared/atomics.ts';
+
+const now = (): number => performance.now();
+
+/** Blocks until `h[slot]` is no longer `seen`, a notify, or the deadline. */
+function waitSync(h: Int32Array, slot: number, seen: number, deadline: number): void {
+  const left = remaining(deadline);
+  if (left > 0) futexWaitSync(h, slot, seen, left);
+}
+
+/** Resolves when `h[slot]` is no longer `seen`, on a notify, or at the deadline (undefined if past). */
+function waitAsync(
+  h: Int32Array,
+  slot: number,
+  seen: number,
+  deadline: number,
+): Promise<unknown> | undefined {
+  const left = remaining(deadline);
+  return left > 0 ? futexWaitAsync(h, slot, seen, left) : undefined;
+}
 
 const enum H {
   Lock = 0,
@@ -168,10 +187,10 @@ export class ChannelCore implements SharedCore {
   }
 
   #lock(): void {
-    lockMutex(this.#h, H.Lock);
+    mutexLockSync(this.#h, H.Lock, Infinity);
   }
   #unlock(): void {
-    unlockMutex(this.#h, H.Lock);
+    mutexUnlock(this.#h, H.Lock);
   }
 
   /** Bumps a sequence word under the lock if someone waits on it; returns whether to notify. */

@@ -51,6 +51,22 @@ function letGo(): void {
   }
 }
 
+/**
+ * Keeps this thread's event loop alive until the returned function is called (idempotent): for
+ * code that awaits several waits in a row.
+ * @example
+ * const release = keepAlive(); try { await waitAsync(...) } finally { release() }
+ */
+export function keepAlive(): () => void {
+  hold();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    letGo();
+  };
+}
+
 /** Result of a futex wait, as Atomics.wait reports it. */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
