@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       context: { type: 'string', default: 'thread' },
-      limit: { type: 'string', default: '2000000' },
+      limit: { type: 'string', default: '6000000' },
     },
   });
   const ctx = mp.getContext(values.context as mp.StartMethod);
