@@ -11,9 +11,7 @@ import {
 } from './reduction/values.ts';
 import { type GetResult, Role, Status } from './queues/channel.ts';
 import { itemBytes } from './queues/codec.ts';
-import { deadlineOf, keepAlive } from './shared/atomics.ts';
-
-const now = (): number => performance.now();
+import { deadlineOf, keepAlive, now } from './shared/atomics.ts';
 import { cloneFailure, decodeItem, encodeItem, itemWalked } from './queues/items.ts';
 import {
   type Channel,

@@ -26,12 +26,11 @@ import {
   keepAlive,
   mutexLockSync,
   mutexUnlock,
+  now,
   remaining,
   waitAsync as futexWaitAsync,
   waitSync as futexWaitSync,
 } from '../shared/atomics.ts';
-
-const now = (): number => performance.now();
 
 /** Blocks until `h[slot]` is no longer `seen`, a notify, or the deadline. */
 function waitSync(h: Int32Array, slot: number, seen: number, deadline: number): void {
@@ -523,13 +522,26 @@ export class ChannelCore implements SharedCore {
 
   /** Waits up to `timeout` ms (default 0) until an item is there or the channel is closed/EOF. */
   pollSync(timeout: number | undefined = 0): boolean {
+    return this.#blockUntil(() => this.#ready(), H.PollSeq, H.PollWaiters, timeout);
+  }
+
+  /**
+   * Blocks until `ready()` is true or the deadline passes. `ready()` returns true, or the
+   * sequence number it saw after registering as a waiter in `waiters`; we sleep on `seq`.
+   */
+  #blockUntil(
+    ready: () => true | number,
+    seq: H,
+    waiters: H,
+    timeout: number | undefined,
+  ): boolean {
     const deadline = deadlineOf(timeout);
     for (;;) {
-      const r = this.#ready();
+      const r = ready();
       if (r === true) return true;
       const expired = now() >= deadline;
-      if (!expired) waitSync(this.#h, H.PollSeq, r, deadline);
-      Atomics.sub(this.#h, H.PollWaiters, 1);
+      if (!expired) waitSync(this.#h, seq, r, deadline);
+      Atomics.sub(this.#h, waiters, 1);
       if (expired) return false;
     }
   }
@@ -643,15 +655,7 @@ export class ChannelCore implements SharedCore {
 
   /** Blocks until every item put has been marked done (or `timeout` ms); returns whether it has. */
   joinSync(timeout: number | undefined): boolean {
-    const deadline = deadlineOf(timeout);
-    for (;;) {
-      const r = this.#joinReady();
-      if (r === true) return true;
-      const expired = now() >= deadline;
-      if (!expired) waitSync(this.#h, H.JoinSeq, r, deadline);
-      Atomics.sub(this.#h, H.JoinWaiters, 1);
-      if (expired) return false;
-    }
+    return this.#blockUntil(() => this.#joinReady(), H.JoinSeq, H.JoinWaiters, timeout);
   }
 
   /** As joinSync, without blocking the thread. */

@@ -15,7 +15,7 @@ const kBatch = 4096;
 type Item = readonly [value: unknown, walked: boolean];
 
 const feeders = new Set<Feeder>();
-let exitHook = false;
+let hooksInstalled = false;
 
 class Feeder {
   readonly #core: Channel;
@@ -66,9 +66,9 @@ function flushAll(): void {
 
 // Buffered items must leave before the process does (Python joins its feeder threads at exit),
 // and before it blocks on anything shared: whoever it waits for may be waiting for them.
-function flushAllAtExit(): void {
-  if (exitHook) return;
-  exitHook = true;
+function installFlushHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
   process.on('exit', flushAll);
   onBeforeBlockingCall(flushAll);
 }
@@ -97,7 +97,7 @@ export function unwrapFeeder(channel: Channel): Channel {
 export function withFeeder(core: Channel): Channel {
   const known = wrapped.get(core);
   if (known) return known;
-  flushAllAtExit();
+  installFlushHooks();
   const feeder = new Feeder(core);
   const put = (value: unknown, walked: boolean): Status => feeder.put(value, walked);
   const proxy = new Proxy(core, {

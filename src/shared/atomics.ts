@@ -27,6 +27,13 @@ export function deadlineOf(timeout: number | undefined): number {
 }
 
 /**
+ * The clock every deadline here is on: `performance.now()` milliseconds.
+ * @example
+ * if (now() >= deadline) return false
+ */
+export const now = (): number => performance.now();
+
+/**
  * Milliseconds left until `deadline` (Infinity for none; 0 or less when it has passed).
  * @example
  * if (remaining(end) <= 0) return false
