@@ -24,6 +24,7 @@ const kRows = [
   ['W4', 'W4 queue, 100k ints worker→parent (msgs/s)', 'higher'],
   ['W5', 'W5 ping-pong (µs/round trip)', 'lower'],
   ['W6-lock', 'W6 counter under a lock (incr/s)', 'higher'],
+  ['W6-warm', 'W6 the same, 2 × 500,000 increments (incr/s)', 'higher'],
   ['W7-copy', 'W7 big payload, copied (MB/s)', 'higher'],
   ['W7-transfer', 'W7 big payload, transferred (MB/s)', 'higher'],
   ['W8', 'W8 apply latency, 5,000 sequential calls (µs/call)', 'lower'],
