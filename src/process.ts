@@ -85,6 +85,8 @@ export class Process<A extends unknown[] = unknown[]> {
   #exitCode: number | null = null;
   #sentinel: Promise<void> | null = null;
   #inWorker = false;
+  /** join() calls waiting: a daemonic worker is unref'd, so a pending join must keep Node alive. */
+  #joiners = 0;
 
   constructor(options: ProcessOptions<A> = {}) {
     if ((options as unknown) === kRevive) {
@@ -293,14 +295,23 @@ export class Process<A extends unknown[] = unknown[]> {
     if (!this.#sentinel)
       throw new InvalidStateError('can only join a started process', 'ERR_NOT_STARTED');
     if (this.#exitCode !== null) return;
-    if (timeout === undefined || timeout === Infinity) return this.#sentinel;
-    if (timeout <= 0) return;
+    if (timeout !== undefined && timeout !== Infinity && timeout <= 0) return;
+    // A daemonic worker does not keep Node alive, but someone waiting for it must: without this,
+    // `await p.join()` on a daemon ended the program (exit code 13, unsettled top-level await).
+    if (this.#joiners++ === 0 && this.daemon) this.#handle!.ref();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#sentinel,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))),
-    ]);
-    clearTimeout(timer);
+    try {
+      if (timeout === undefined || timeout === Infinity) await this.#sentinel;
+      else {
+        await Promise.race([
+          this.#sentinel,
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))),
+        ]);
+      }
+    } finally {
+      clearTimeout(timer);
+      if (--this.#joiners === 0 && this.daemon && this.#exitCode === null) this.#handle?.unref();
+    }
   }
 
   /** Whether the process has started and not yet ended. */
