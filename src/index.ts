@@ -64,13 +64,8 @@ export {
 } from './synchronize.ts';
 export type { AcquireOptions, BarrierOptions } from './synchronize.ts';
 export { Value, RawValue, SynchronizedValue, RawSharedValue } from './shared-types.ts';
-export type {
-  Typecode,
-  ElementOf,
-  TypedArrayOf,
-  ValueOptions,
-  LockOption,
-} from './shared-types.ts';
+export type { ValueOptions, LockOption } from './shared-types.ts';
+export type { Typecode, ElementOf, TypedArrayOf } from './shared/typecodes.ts';
 export { Array, RawArray } from './shared-array.ts';
 export type { SynchronizedArray, SharedArray, ArrayOptions } from './shared-array.ts';
 export { SharedMemory } from './shared-memory.ts';

@@ -8,21 +8,19 @@ import {
   registerPrimitive,
   type CoreHandle,
 } from './synchronize/travel.ts';
+import { BufferCore, type BufferCoreApi } from './shared/element-cores.ts';
 import {
-  BufferCore,
   allocate,
   checkTypecode,
   kTypedArrays,
-  lockFrom,
   toElement,
   viewOf,
   type AnyTypedArray,
-  type BufferCoreApi,
   type ElementOf,
-  type LockOption,
   type Typecode,
   type TypedArrayOf,
-} from './shared-types.ts';
+} from './shared/typecodes.ts';
+import { lockFrom, type LockOption } from './shared-types.ts';
 import { checkInteger, describe } from './validate.ts';
 
 /** What Array adds to a typed array: its lock and raw view (Python's SynchronizedArray). */

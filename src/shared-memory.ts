@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { kReduce, noteReducible, type Destination } from './reduction/values.ts';
-import type { AnyTypedArray, BufferCoreApi } from './shared-types.ts';
+import type { BufferCoreApi } from './shared/element-cores.ts';
+import type { AnyTypedArray } from './shared/typecodes.ts';
 import { bufferCore, createBuffer, lookupBuffer, unpublishBuffer } from './shared/remote.ts';
 import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared-array.ts';

@@ -1,6 +1,5 @@
-// Shared ctypes-like values: typecodes, the buffer and value cores, Value and RawValue.
+// Shared ctypes-like numbers, as Python's sharedctypes Value/RawValue (with or without a lock).
 import { inspect } from 'node:util';
-import { registerCore, type CoreState, type SharedCore } from './shared/core.ts';
 import { kSelf, kSelfHi, kSelfLo } from './shared/atomics.ts';
 import { kReduce, type Destination } from './reduction/values.ts';
 import {
@@ -18,204 +17,21 @@ import {
   registerPrimitive,
   type CoreHandle,
 } from './synchronize/travel.ts';
-import { checkOneOf, checkOptions, describe } from './validate.ts';
-import { createCore } from './shared/core.ts';
-
-/** The typed array behind each typecode (`l`/`L` are 64-bit, as C `long` on Linux). */
-export const kTypedArrays = {
-  b: Int8Array,
-  B: Uint8Array,
-  h: Int16Array,
-  H: Uint16Array,
-  i: Int32Array,
-  I: Uint32Array,
-  l: BigInt64Array,
-  L: BigUint64Array,
-  q: BigInt64Array,
-  Q: BigUint64Array,
-  f: Float32Array,
-  d: Float64Array,
-} as const;
-
-/** A ctypes typecode: b B h H i I f d hold numbers, l L q Q hold bigints. */
-export type Typecode = keyof typeof kTypedArrays;
-/** The 64-bit typecodes, whose elements are bigints. */
-export type BigTypecode = 'l' | 'L' | 'q' | 'Q';
-/** The element type of a typecode. */
-export type ElementOf<C extends Typecode> = C extends BigTypecode ? bigint : number;
-/** The typed array of a typecode. */
-export type TypedArrayOf<C extends Typecode> = InstanceType<(typeof kTypedArrays)[C]>;
-/** Any typed array this module creates. */
-export type AnyTypedArray = TypedArrayOf<Typecode>;
-
-const kTypecodes = Object.keys(kTypedArrays) as Typecode[];
-
-/** Throws a TypeError naming every typecode unless `typecode` is one. */
-export function checkTypecode(typecode: unknown): asserts typecode is Typecode {
-  checkOneOf(typecode, 'typecode', kTypecodes);
-}
-
-/** Whether a typecode's elements are bigints. */
-export function isBig(typecode: Typecode): typecode is BigTypecode {
-  return typecode === 'l' || typecode === 'L' || typecode === 'q' || typecode === 'Q';
-}
-
-/**
- * Checks one element for `typecode` as Python does (an integer code refuses 1.5) and returns it
- * ready to store; out-of-range integers wrap when stored, as in C.
- */
-export function toElement(typecode: Typecode, value: unknown, name: string): number | bigint {
-  if (isBig(typecode)) {
-    if (typeof value === 'bigint') return value;
-    if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-    throw new TypeError(
-      `Expected \`${name}\` to be a bigint or an integer, got ${describe(value)}`,
-    );
-  }
-  if (typeof value === 'number') {
-    if (typecode === 'f' || typecode === 'd' || Number.isInteger(value)) return value;
-    throw new TypeError(`Expected \`${name}\` to be an integer, got ${describe(value)}`);
-  }
-  const expected = typecode === 'f' || typecode === 'd' ? 'a number' : 'an integer';
-  throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
-}
-
-/** A typed array of `typecode` over `buffer`. */
-export function viewOf(
-  typecode: Typecode,
-  buffer: SharedArrayBuffer,
-  byteOffset = 0,
-  length?: number,
-): AnyTypedArray {
-  const Ctor = kTypedArrays[typecode] as unknown as new (
-    b: SharedArrayBuffer,
-    o: number,
-    n?: number,
-  ) => AnyTypedArray;
-  return new Ctor(buffer, byteOffset, length);
-}
-
-/** A zeroed shared buffer for `length` elements of `typecode`. */
-export function allocate(typecode: Typecode, length: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(1, length) * kTypedArrays[typecode].BYTES_PER_ELEMENT);
-}
-
-/** What buffer cores offer: element access that also works through the broker. */
-export interface BufferCoreApi extends SharedCore {
-  get(index: number): number | bigint;
-  set(index: number, value: number | bigint): void;
-  /** A copy of elements start..end. */
-  read(start: number, end: number): AnyTypedArray;
-  /** Stores `values` from element `start`. */
-  write(start: number, values: ArrayLike<number | bigint>): void;
-}
-
-interface BufferMeta {
-  readonly typecode: Typecode;
-  readonly length: number;
-}
-
-/**
- * Elements of one typecode over a shared buffer; what a child process reaches through the broker
- * for Array elements and SharedMemory bytes.
- * @example
- * const core = new BufferCore({ buffers: [allocate('d', 8)], meta: { typecode: 'd', length: 8 } })
- */
-export class BufferCore implements BufferCoreApi {
-  readonly kind: string = 'Buffer';
-  readonly state: CoreState;
-  readonly view: AnyTypedArray;
-
-  constructor(state: CoreState) {
-    this.state = state;
-    const { typecode, length } = state.meta as BufferMeta;
-    this.view = viewOf(typecode, state.buffers[0]!, 0, length);
-  }
-
-  /** A state over `buffer` holding `length` elements of `typecode`. */
-  static over(typecode: Typecode, buffer: SharedArrayBuffer, length: number): CoreState {
-    return { buffers: [buffer], meta: { typecode, length } satisfies BufferMeta };
-  }
-
-  get(index: number): number | bigint {
-    return this.view[index]!;
-  }
-
-  set(index: number, value: number | bigint): void {
-    (this.view as { [i: number]: number | bigint })[index] = value;
-  }
-
-  read(start: number, end: number): AnyTypedArray {
-    return this.view.slice(start, end) as AnyTypedArray;
-  }
-
-  write(start: number, values: ArrayLike<number | bigint>): void {
-    (this.view as { set(v: ArrayLike<number | bigint>, o: number): void }).set(values, start);
-  }
-}
-
-registerCore('Buffer', (state) => new BufferCore(state));
-
-/** What value cores add: reads and writes that take the value's lock for their own duration. */
-export interface ValueCoreApi extends BufferCoreApi {
-  getLockedSync(owner: number): number | bigint;
-  getLockedAsync(owner: number): Promise<number | bigint>;
-  setLockedSync(owner: number, value: number | bigint): void;
-  setLockedAsync(owner: number, value: number | bigint): Promise<void>;
-}
-
-/**
- * A one-element buffer plus the core of its lock: one broker round trip per `.value` in a child.
- * @example
- * const core = new ValueCore(ValueCore.fresh('i', 'RLock', lockState))
- */
-export class ValueCore extends BufferCore implements ValueCoreApi {
-  override readonly kind = 'Value';
-  readonly #lock: MutexCore;
-
-  constructor(state: CoreState) {
-    super({ buffers: state.buffers.slice(0, 1), meta: state.meta });
-    (this as { state: CoreState }).state = state;
-    const { lockKind } = state.meta as { lockKind: string };
-    this.#lock = createCore(lockKind, { buffers: state.buffers.slice(1) }) as MutexCore;
-  }
-
-  /** A state for one element of `typecode` guarded by the lock whose state is `lock`. */
-  static fresh(typecode: Typecode, lockKind: string, lock: CoreState): CoreState {
-    return {
-      buffers: [allocate(typecode, 1), ...lock.buffers],
-      meta: { typecode, length: 1, lockKind },
-    };
-  }
-
-  getLockedSync(owner: number): number | bigint {
-    this.#lock.acquireSync(owner, undefined);
-    const v = this.view[0]!;
-    this.#lock.release(owner);
-    return v;
-  }
-
-  async getLockedAsync(owner: number): Promise<number | bigint> {
-    await this.#lock.acquireAsync(owner, undefined);
-    const v = this.view[0]!;
-    this.#lock.release(owner);
-    return v;
-  }
-
-  setLockedSync(owner: number, value: number | bigint): void {
-    this.#lock.acquireSync(owner, undefined);
-    (this.view as { [i: number]: number | bigint })[0] = value;
-    this.#lock.release(owner);
-  }
-
-  async setLockedAsync(owner: number, value: number | bigint): Promise<void> {
-    await this.#lock.acquireAsync(owner, undefined);
-    (this.view as { [i: number]: number | bigint })[0] = value;
-    this.#lock.release(owner);
-  }
-}
-
-registerCore('Value', (state) => new ValueCore(state));
+import { checkOptions, describe } from './validate.ts';
+import {
+  BufferCore,
+  ValueCore,
+  type BufferCoreApi,
+  type ValueCoreApi,
+} from './shared/element-cores.ts';
+import {
+  allocate,
+  checkTypecode,
+  isBig,
+  toElement,
+  type ElementOf,
+  type Typecode,
+} from './shared/typecodes.ts';
 
 /** The `lock` option of Value and Array: true/undefined for a new RLock, a Lock/RLock, or false for none. */
 export type LockOption = boolean | Lock | RLock | undefined;
