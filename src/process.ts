@@ -7,6 +7,7 @@ import type { LocalMethod, ProcessJob, Transferable, WorkerHandle } from './back
 import { kRuntimeUrl } from './backends/urls.ts';
 import { BootstrapError, InvalidStateError } from './errors.ts';
 import { getLogger } from './logging.ts';
+import { checkKnownOptions } from './pool/options.ts';
 import { type Target, reduceClass, reduceFunction } from './reduction/functions.ts';
 import { cloneError, encode } from './reduction/values.ts';
 import { fixMethod, peekMethod } from './runtime/start-method.ts';
@@ -30,6 +31,16 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
   /** Memory and stack limits (threads: Node's resourceLimits; processes: the matching V8 flags). */
   resourceLimits?: ResourceLimits | undefined;
 }
+
+const kProcessOptionKeys = [
+  'target',
+  'args',
+  'name',
+  'daemon',
+  'env',
+  'execArgv',
+  'resourceLimits',
+] as const;
 
 /** A bound context class sets this to fix its start method. */
 export const kContextMethod = Symbol.for('multiprocessing-ts.context-method');
@@ -101,6 +112,7 @@ export class Process<A extends unknown[] = unknown[]> {
       return;
     }
     checkOptions(options, 'options');
+    checkKnownOptions(options, 'options', kProcessOptionKeys);
     const { target, args, name, daemon, env, execArgv, resourceLimits } = options;
     if (
       target !== undefined &&

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkNoLeaks, forEachContext } from './helpers/contexts.ts';
+import { checkNoLeaks, forEachContext, withDeadline } from './helpers/contexts.ts';
 import type { ScriptResult } from './helpers/scripts.ts';
 
 checkNoLeaks();
@@ -73,5 +73,57 @@ if (mp.isMainProcess()) {
     );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'daemon done\njoined 0\ndaemon done\njoined with timeout 0\n');
+  });
+});
+
+/** Asserts a TypeError with code ERR_INVALID_ARG_VALUE whose message matches `pattern`. */
+function unknownOption(pattern: RegExp): (e: unknown) => boolean {
+  return (e) =>
+    e instanceof TypeError &&
+    (e as { code?: string }).code === 'ERR_INVALID_ARG_VALUE' &&
+    pattern.test(e.message);
+}
+
+forEachContext('acceptance: options', (ctx) => {
+  test('unknown or Python-spelt options are rejected, not silently ignored', async () => {
+    assert.throws(
+      () => new ctx.Process({ target: () => 1, kwargs: { a: 1 } } as never),
+      unknownOption(/`kwargs`.*no keyword arguments/),
+    );
+    assert.throws(
+      () => new ctx.Pool({ processes: 1, maxtasksperchild: 2 } as never),
+      unknownOption(/`maxtasksperchild`.*did you mean `maxTasksPerChild`/),
+    );
+    const pool = new ctx.Pool(1);
+    try {
+      const square = (x: number) => x * x;
+      await assert.rejects(
+        pool.map(square, [1, 2], { chunkSize: 1 } as never),
+        unknownOption(/did you mean `chunksize`/),
+      );
+      await assert.rejects(
+        pool.apply(square, [2], { error_callback: () => {} } as never),
+        unknownOption(/`error_callback`/),
+      );
+      assert.throws(
+        () => pool.applyAsync(square, [2], { error_callback: () => {} } as never),
+        unknownOption(/did you mean `errorCallback`/),
+      );
+      assert.throws(
+        () => pool.imap(square, [1], { callback: () => {} } as never),
+        unknownOption(/`callback`/),
+      );
+      // What each method documents still passes, and undefined values (spread defaults) are fine.
+      const results = await pool.mapAsync(square, [1, 2], {
+        chunksize: 1,
+        callback: () => {},
+        errorCallback: undefined,
+      });
+      assert.deepEqual(results, [1, 4]);
+      assert.equal(await pool.apply(square, [3], { timeout: 10_000, signal: undefined }), 9);
+    } finally {
+      pool.close();
+      await withDeadline(pool.join());
+    }
   });
 });

@@ -87,26 +87,87 @@ export interface CallOptions {
   errorCallback: ((error: unknown) => void) | undefined;
 }
 
+/** Python spellings a user of `multiprocessing` may bring, and what to write instead. */
+const kPythonHints: Record<string, string> = {
+  kwargs:
+    'JavaScript functions take no keyword arguments: put an object in `args` and destructure it in the function',
+  kwds: 'JavaScript functions take no keyword arguments: put an object in the argument list and destructure it in the function',
+  group: "Python's `group` must be None: leave it out",
+};
+
+/**
+ * Throws TypeError (`ERR_INVALID_ARG_VALUE`) for a key of `options` that `known` does not list,
+ * so a misspelt or Python-style option (`maxtasksperchild`, `kwargs`, `chunkSize`) is not
+ * silently ignored. Keys set to undefined are allowed (spread defaults).
+ * @example
+ * checkKnownOptions({ chunkSize: 4 }, 'options', ['chunksize']) // throws: did you mean `chunksize`?
+ */
+export function checkKnownOptions(
+  options: object | undefined,
+  name: string,
+  known: readonly string[],
+): void {
+  if (options === undefined) return;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;
+    const flat = key.toLowerCase().replaceAll('_', '');
+    const near = known.find((k) => k.toLowerCase() === flat);
+    const hint = near ? `did you mean \`${near}\`?` : (kPythonHints[key] ?? null);
+    const err = new TypeError(
+      `Unknown option \`${key}\` in \`${name}\`${hint ? `: ${hint}` : ''} (known options: ${known.join(', ')})`,
+    );
+    (err as { code?: string }).code = 'ERR_INVALID_ARG_VALUE';
+    throw err;
+  }
+}
+
+/** The options each submitting method accepts. */
+export type CallKind = 'apply' | 'applyAsync' | 'map' | 'mapAsync' | 'imap';
+
+const kTaskKeys = ['signal', 'timeout', 'transfer'];
+const kCallbackKeys = ['callback', 'errorCallback'];
+const kMapKeys = [...kTaskKeys, 'chunksize', 'onProgress'];
+const kKnownCallKeys: Record<CallKind, readonly string[]> = {
+  apply: kTaskKeys,
+  applyAsync: [...kTaskKeys, ...kCallbackKeys],
+  map: kMapKeys,
+  mapAsync: [...kMapKeys, ...kCallbackKeys],
+  imap: [...kMapKeys, 'buffersize'],
+};
+
+/** The keys `new Pool({...})` accepts. */
+export const kPoolOptionKeys = [
+  'processes',
+  'initializer',
+  'initargs',
+  'maxTasksPerChild',
+  'context',
+  'taskTimeout',
+  'resourceLimits',
+] as const;
+
 function checkCallable(value: unknown, name: string): void {
   if (value !== undefined && value !== null && typeof value !== 'function')
     invalidArg(name, 'a function', value);
 }
 
 /**
- * Validates per-call options (or a bare chunksize number, as Python's positional argument).
- * For chunked jobs (`chunked`), `transfer` entries must be buffers; they are marked like mp.transfer().
+ * Validates per-call options (or, for map and imap, a bare chunksize number as Python's
+ * positional argument); keys the method does not know are rejected. For chunked jobs,
+ * `transfer` entries must be buffers; they are marked like mp.transfer().
  */
 export function readCallOptions(
   value: unknown,
   name: string,
-  chunked: boolean,
+  kind: CallKind,
   taskTimeout: number | undefined,
 ): CallOptions {
-  const options = (typeof value === 'number' ? { chunksize: value } : (value ?? {})) as Record<
-    string,
-    unknown
-  >;
+  const chunked = kind !== 'apply' && kind !== 'applyAsync';
+  const options = (
+    typeof value === 'number' && chunked ? { chunksize: value } : (value ?? {})
+  ) as Record<string, unknown>;
   checkOptions(options, name);
+  checkKnownOptions(options, name, kKnownCallKeys[kind]);
   const { signal, timeout, transfer, chunksize, buffersize } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))
     invalidArg('signal', 'an AbortSignal', signal);

@@ -20,8 +20,11 @@ import {
   type MapAsyncOptions,
   type MapOptions,
   type PoolOptions,
+  type CallKind,
   type TaskOptions,
+  checkKnownOptions,
   checkTaskFunction,
+  kPoolOptionKeys,
   methodOfContext,
   readCallOptions,
 } from './options.ts';
@@ -60,6 +63,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
         ? { processes: processesOrOptions ?? undefined }
         : processesOrOptions;
     checkOptions(options, 'options');
+    checkKnownOptions(options, 'options', kPoolOptionKeys);
     const { initializer, initargs = [], maxTasksPerChild, taskTimeout, resourceLimits } = options;
     const processes = options.processes ?? cpuCount();
     checkInteger(processes, 'processes', 1);
@@ -122,7 +126,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   ): Promise<Awaited<R>> {
     try {
       const { promise, settle } = settleToPromise<Awaited<R>>();
-      this.#startApply(fn, args, options, settle);
+      this.#startApply(fn, args, options, 'apply', settle);
       return promise;
     } catch (error) {
       return Promise.reject(error);
@@ -144,15 +148,15 @@ export class Pool extends EventEmitter implements AsyncDisposable {
     const result = new AsyncResult<Awaited<R>>();
     const settle = (o: ApplyAsyncOptions<Awaited<R>> | undefined) =>
       settleToResult(result, this.#host, o?.callback, o?.errorCallback);
-    this.#startApply(fn, args, options, settle(options));
+    this.#startApply(fn, args, options, 'applyAsync', settle(options));
     return result;
   }
 
-  #startApply(fn: unknown, args: unknown, options: unknown, settle: Settle): void {
+  #startApply(fn: unknown, args: unknown, options: unknown, kind: CallKind, settle: Settle): void {
     this.#checkRunning();
     checkTaskFunction(fn);
     if (args !== undefined) checkArray(args, 'args');
-    const o = readCallOptions(options, 'options', false, this.#host.taskTimeout);
+    const o = readCallOptions(options, 'options', kind, this.#host.taskTimeout);
     const ref = reduceTaskFunction(fn);
     new ApplyJob(this.#host, ref, (args ?? []) as unknown[], o, settle);
   }
@@ -172,7 +176,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   ): Promise<Awaited<R>[]> {
     try {
       const { promise, settle } = settleToPromise<Awaited<R>[]>();
-      this.#startMap(fn, iterable, chunksizeOrOptions, 'map', settle);
+      this.#startMap(fn, iterable, chunksizeOrOptions, 'map', 'map', settle);
       return promise;
     } catch (error) {
       return Promise.reject(error);
@@ -204,7 +208,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   ): Promise<Awaited<R>[]> {
     try {
       const { promise, settle } = settleToPromise<Awaited<R>[]>();
-      this.#startMap(fn, iterable, chunksizeOrOptions, 'starmap', settle);
+      this.#startMap(fn, iterable, chunksizeOrOptions, 'starmap', 'map', settle);
       return promise;
     } catch (error) {
       return Promise.reject(error);
@@ -234,7 +238,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
     const o =
       typeof options === 'object' && options !== null ? (options as MapAsyncOptions<R>) : {};
     const settle = settleToResult(result, this.#host, o.callback as never, o.errorCallback);
-    this.#startMap(fn, iterable, options, mode, settle);
+    this.#startMap(fn, iterable, options, mode, 'mapAsync', settle);
     return result;
   }
 
@@ -243,12 +247,13 @@ export class Pool extends EventEmitter implements AsyncDisposable {
     iterable: unknown,
     options: unknown,
     mode: 'map' | 'starmap',
+    kind: CallKind,
     settle: Settle,
   ): void {
     this.#checkRunning();
     checkTaskFunction(fn);
     checkIterable(iterable);
-    const o = readCallOptions(options, 'chunksizeOrOptions', true, this.#host.taskTimeout);
+    const o = readCallOptions(options, 'chunksizeOrOptions', kind, this.#host.taskTimeout);
     const ref = reduceTaskFunction(fn);
     new MapJob(this.#host, ref, mode, iterable as Iterable<unknown>, o, settle);
   }
@@ -289,7 +294,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
     this.#checkRunning();
     checkTaskFunction(fn);
     checkIterable(iterable);
-    const o = readCallOptions(options, 'chunksizeOrOptions', true, this.#host.taskTimeout);
+    const o = readCallOptions(options, 'chunksizeOrOptions', 'imap', this.#host.taskTimeout);
     const ref = reduceTaskFunction(fn);
     return new ImapIterator<R>(this.#host, ref, 'map', iterable as Iterable<unknown>, {
       chunksize: o.chunksize ?? 1,
