@@ -218,7 +218,8 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   /**
    * {@link starmap}, returning an {@link AsyncResult} at once.
    * @example
-   * const r = pool.starmapAsync(Math.max, [[1, 5], [7, 2]]) // after await: [5, 7]
+   * const r = pool.starmapAsync((a: number, b: number) => Math.max(a, b), [[1, 5], [7, 2]])
+   * console.log(await r) // [5, 7]
    */
   starmapAsync<A extends unknown[], R>(
     fn: Target<(...args: A) => R>,
