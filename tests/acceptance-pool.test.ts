@@ -127,3 +127,44 @@ forEachContext('acceptance: options', (ctx) => {
     }
   });
 });
+
+forEachContext('acceptance: PicklingError', (ctx, method) => {
+  test('a closure names its position in the .ts source and fixes that work for imports too', async () => {
+    const result = await runProgram(
+      `import { basename } from 'node:path';
+if (mp.isMainProcess()) {
+  const ctx = mp.getContext(process.argv[2] as 'thread' | 'process');
+  const pool = new ctx.Pool(1);
+  const k = 3;
+  for (const fn of [(x: number) => x * k, (s: string) => basename(s)]) {
+    try {
+      await pool.map(fn as (x: unknown) => unknown, [1]);
+    } catch (e) {
+      console.log(\`\${(e as Error).name}: \${(e as Error).message}\`);
+    }
+  }
+  const p = new ctx.Process({ target: (x: number) => x * k, args: [1] });
+  p.start();
+  await p.join();
+  pool.close();
+  await pool.join();
+}`,
+      [method],
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const [closure, usesImport] = result.stdout.trim().split('\n');
+    assert.match(
+      closure!,
+      /^PicklingError: Cannot send an anonymous function \(defined in file:.*program\.ts\) to a worker: it uses `k`, which a worker cannot see, and it is not a top-level export of its module \(it is defined at line 7, column \d+\)/,
+    );
+    assert.match(closure!, /as an exported function .*or pass `k` as arguments/);
+    assert.match(
+      usesImport!,
+      /it uses `basename`.*defined at line 7, column \d+\).*may use the module's imports/,
+    );
+    assert.match(
+      result.stderr,
+      /Process Process-\d+:\nPicklingError: Cannot send `target` \(defined in file:.*program\.ts\).*\(it is defined at line 14, column \d+\).*\(`export const target = …`\)/,
+    );
+  });
+});

@@ -22,6 +22,8 @@ export type FnRef =
       readonly line: number;
       readonly column: number;
       readonly captured: readonly string[];
+      /** False when `name` was inferred (an arrow or anonymous function assigned to a name). */
+      readonly declared?: boolean;
     }
   | {
       readonly kind: 'ref';
@@ -136,6 +138,9 @@ function freeIdentifiers(source: string): { free: string[]; method: boolean } | 
   return null;
 }
 
+/** Source of a `function` (declaration or expression), as opposed to an arrow or a method. */
+const kFunctionKeyword = /^(?:async\s+)?function\b/;
+
 /** Rejects what can never travel: bound, native, class constructors. */
 function checkTravellable(fn: Function, source: string, what: string): void {
   const label = fn.name ? `\`${fn.name}\`` : 'an anonymous function';
@@ -190,6 +195,7 @@ export function reduceFunction(fn: unknown, what = 'the function'): FnRef {
       line: loc.line,
       column: loc.column,
       captured,
+      declared: Boolean(parsed?.method) || kFunctionKeyword.test(source),
     };
   }
   cache.set(fn, wire);

@@ -1,6 +1,8 @@
 // The worker side of function travel: compile shipped source, or import the module and find the export.
+import { findSourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { PicklingError } from '../errors.ts';
-import { ensureTypeScript } from '../backends/ts-support.mjs';
+import { ensureTypeScript, isTypeScriptUrl } from '../backends/ts-support.mjs';
 import { state } from '../runtime/state.ts';
 import { type FnRef, formatList, functionLocation } from './functions.ts';
 
@@ -53,13 +55,57 @@ async function resolveModule(ref: Extract<FnRef, { kind: 'module' }>): Promise<F
   }
   const byName = all.find(([key, fn]) => key === ref.name || fn.name === ref.name);
   if (byName) return byName[1];
+  throw new PicklingError(notExportedMessage(ref));
+}
+
+/**
+ * ` at line L, column C` (1-based) of a position V8 gave in compiled code, mapped back to the
+ * source when the module has a source map (tsx compiles a .ts file onto other lines); empty when
+ * the position cannot be trusted.
+ */
+function sourcePosition(url: string, line: number, column: number): string {
+  const at = (l: number, c: number) => ` at line ${l + 1}, column ${c + 1}`;
+  try {
+    const map = url.startsWith('file:') ? findSourceMap(fileURLToPath(url)) : undefined;
+    if (map) {
+      const entry = map.findEntry(line, column) as {
+        originalLine?: number;
+        originalColumn?: number;
+      };
+      if (entry.originalLine === undefined || entry.originalColumn === undefined) return '';
+      return at(entry.originalLine, entry.originalColumn);
+    }
+  } catch {
+    return '';
+  }
+  return isTypeScriptUrl(url) ? '' : at(line, column);
+}
+
+/** Why a function found by module reference cannot be loaded in a worker, and the two fixes. */
+function notExportedMessage(ref: Extract<FnRef, { kind: 'module' }>): string {
+  const where = sourcePosition(ref.url, ref.line, ref.column);
+  const named = ref.name !== 'anonymous';
+  const what = named ? `\`${ref.name}\`` : 'an anonymous function';
   const uses = ref.captured.length
     ? `it uses ${formatList(ref.captured)}, which a worker cannot see, and `
     : '';
-  throw new PicklingError(
-    `Cannot send \`${ref.name}\` (defined in ${ref.url}) to a worker: ${uses}it is not exported from its module. ` +
-      `Fix: export \`${ref.name}\` from that module at top level` +
-      (ref.captured.length ? `, or pass ${formatList(ref.captured)} as arguments.` : '.'),
+  // Imports and module-level values are visible to a top-level export: moving it there is always
+  // a fix. Passing the values as arguments is the other (functions and classes cannot be passed).
+  const move =
+    named && ref.declared !== false
+      ? `define it at the top level of that module and export \`${ref.name}\``
+      : named
+        ? `define it at the top level of that module as an export (\`export const ${ref.name} = …\`)`
+        : 'define it at the top level of that module as an exported function (`export function name(…) {…}`)';
+  const scope = ref.captured.length
+    ? " (there it may use the module's imports and top-level values)"
+    : '';
+  const pass = ref.captured.length
+    ? `, or pass ${formatList(ref.captured)} as arguments so that it is self-contained`
+    : '';
+  return (
+    `Cannot send ${what} (defined in ${ref.url}) to a worker: ${uses}it is not a top-level export of its module (it is defined${where || ' inside it'}). ` +
+    `Fix: ${move}${scope}${pass}.`
   );
 }
 
