@@ -168,3 +168,27 @@ if (mp.isMainProcess()) {
     );
   });
 });
+
+forEachContext('acceptance: errors from tasks', (ctx) => {
+  test('an AggregateError comes back as itself, with its errors', async () => {
+    const pool = new ctx.Pool(1);
+    try {
+      const fails = () => {
+        throw new AggregateError([new TypeError('first'), 'second'], 'both failed');
+      };
+      const error = await pool.apply(fails).then(
+        () => assert.fail('the task should have failed'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof AggregateError, `got ${String(error)}`);
+      assert.equal(error.message, 'both failed');
+      assert.equal(error.errors.length, 2);
+      assert.ok(error.errors[0] instanceof TypeError);
+      assert.equal((error.errors[0] as TypeError).message, 'first');
+      assert.equal(error.errors[1], 'second');
+    } finally {
+      pool.close();
+      await withDeadline(pool.join());
+    }
+  });
+});

@@ -11,6 +11,8 @@ export interface SerializedError {
   readonly cause?: SerializedError | { readonly value: unknown };
   /** Set when the thrown value was not an Error at all. */
   readonly thrownValue?: { readonly value: unknown };
+  /** An AggregateError's `errors`, each serialized the same way. */
+  readonly errors?: readonly SerializedError[];
 }
 
 const kBuiltins: Record<string, ErrorConstructor> = {
@@ -59,12 +61,18 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
         ? serializeError(error.cause, depth + 1)
         : { value: cloneable(error.cause) ? error.cause : String(error.cause) };
   }
+  // An AggregateError keeps its `errors` in a non-enumerable own property: carry them explicitly.
+  const errors =
+    error instanceof AggregateError && Array.isArray(error.errors) && depth < 8
+      ? error.errors.map((e: unknown) => serializeError(e, depth + 1))
+      : undefined;
   return {
     name: error.name,
     message: error.message,
     stack: error.stack ?? '',
     props,
     ...(cause ? { cause } : {}),
+    ...(errors ? { errors } : {}),
   };
 }
 
@@ -81,10 +89,14 @@ export function deserializeError(s: SerializedError): unknown {
   if (s.thrownValue) return s.thrownValue.value;
   const Builtin = kBuiltins[s.name];
   const Library = kLibrary.get(s.name);
-  const err: Error = Library ? Object.create(Library.prototype) : new (Builtin ?? Error)(s.message);
+  const err: Error = Library
+    ? Object.create(Library.prototype)
+    : s.errors
+      ? new AggregateError(s.errors.map(rebuildCause), s.message)
+      : new (Builtin ?? Error)(s.message);
   if (Library)
     Object.defineProperty(err, 'message', { value: s.message, writable: true, configurable: true });
-  if (!Builtin && !Library)
+  if (!Builtin && !Library && !(s.errors && s.name === 'AggregateError'))
     Object.defineProperty(err, 'name', {
       value: s.name,
       writable: true,
