@@ -9,7 +9,7 @@ import {
   noteReducible,
   registerReviver,
 } from './reduction/values.ts';
-import { type GetResult, Role, Status } from './queues/channel.ts';
+import { type GetResult, Role, Status } from './queues/channel-steps.ts';
 import { itemBytes } from './queues/codec.ts';
 import { deadlineOf, keepAlive, now } from './shared/atomics.ts';
 import { cloneFailure, decodeItem, encodeItem, itemWalked } from './queues/items.ts';

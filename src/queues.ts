@@ -7,7 +7,7 @@ import {
   noteReducible,
   registerReviver,
 } from './reduction/values.ts';
-import { type GetResult, Status } from './queues/channel.ts';
+import { type GetResult, Status } from './queues/channel-steps.ts';
 import { cloneFailure, decodeItem, encodeItem, itemWalked } from './queues/items.ts';
 import {
   type Channel,

@@ -8,7 +8,7 @@
 // their order. As in Python, a child killed before a flush loses what it had buffered, and a
 // put that races another process's close() is dropped with a warning on stderr.
 import type { Channel } from './share.ts';
-import { Status } from './channel.ts';
+import { Status } from './channel-steps.ts';
 import { onBeforeBlockingCall } from '../broker/client.ts';
 
 const kBatch = 4096;

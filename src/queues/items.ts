@@ -1,7 +1,7 @@
 // Turning user items into what a channel stores and back: handles for library objects, DataCloneError for the rest.
 import { DataCloneError } from '../errors.ts';
 import { decode, encode } from '../reduction/values.ts';
-import type { GetResult } from './channel.ts';
+import type { GetResult } from './channel-steps.ts';
 
 /** The encoded item and whether the receiver must rebuild handles in it. */
 let lastWalked = false;

@@ -1,7 +1,8 @@
 // Where a channel core comes from and how it travels: local buffers in threads, the broker for child processes.
 import type { Destination } from '../reduction/values.ts';
 import { type CoreWire, isRemoteCore, reduceCore, reviveCore } from '../shared/remote.ts';
-import { type ChannelMeta, ChannelCore, createChannelState } from './channel.ts';
+import { ChannelCore } from './channel.ts';
+import { type ChannelMeta, createChannelState } from './ring.ts';
 import { unwrapFeeder, withFeeder } from './feeder.ts';
 
 /** A channel as the public classes see it: the local core, or a remote stub with the same methods. */

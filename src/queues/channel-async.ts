@@ -1,0 +1,147 @@
+// The async twins of a channel's blocking waits: put, get, poll and join that await Atomics.waitAsync instead of blocking.
+//
+// Each retries the same non-waiting step as its blocking twin in channel.ts. The broker runs
+// these for child processes, so one child's wait never blocks another's.
+import {
+  deadlineOf,
+  keepAlive,
+  now,
+  remaining,
+  waitAsync as futexWaitAsync,
+} from '../shared/atomics.ts';
+import { type ChannelSteps, type GetResult, Status, kEmpty } from './channel-steps.ts';
+import { H } from './ring.ts';
+
+/** Async gets never spin: the main thread's event loop has other work to do. */
+const kSpinAsyncMs = 0;
+
+/** Resolves when `h[slot]` is no longer `seen`, on a notify, or at the deadline (undefined if past). */
+function waitAsync(
+  h: Int32Array,
+  slot: number,
+  seen: number,
+  deadline: number,
+): Promise<unknown> | undefined {
+  const left = remaining(deadline);
+  return left > 0 ? futexWaitAsync(h, slot, seen, left) : undefined;
+}
+
+/**
+ * Stores an item, waiting (without blocking the thread) while a bounded queue is full.
+ * @example
+ * await putAsync(steps, 'x', false, 1000, false) // Status.Ok, or NotNow after a second
+ */
+export async function putAsync(
+  c: ChannelSteps,
+  value: unknown,
+  walked: boolean,
+  timeout: number | undefined,
+  asBytes: boolean,
+): Promise<Status> {
+  const s = c.tryPut(value, walked, asBytes);
+  if (s !== Status.NotNow) return s;
+  const deadline = deadlineOf(timeout);
+  const release = keepAlive();
+  try {
+    for (;;) {
+      const seen = c.registerPutWaiter();
+      if (seen === null) {
+        const again = c.tryPut(value, walked, asBytes);
+        if (again !== Status.NotNow) return again;
+        continue;
+      }
+      const pending = waitAsync(c.h, H.PutSeq, seen, deadline);
+      if (pending) await pending;
+      Atomics.sub(c.h, H.PutWaiters, 1);
+      const again = c.tryPut(value, walked, asBytes);
+      if (again !== Status.NotNow || now() >= deadline) return again;
+    }
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Takes an item, waiting (without blocking the thread) up to `timeout` ms while empty.
+ * @example
+ * const r = await getAsync(steps, undefined) // { s: Status.Ok, v: item }
+ */
+export function getAsync(c: ChannelSteps, timeout: number | undefined): Promise<GetResult> {
+  let r = c.tryGet();
+  if (typeof r !== 'number') return Promise.resolve(r);
+  const deadline = deadlineOf(timeout);
+  if (!c.spin(r, deadline, kSpinAsyncMs)) {
+    Atomics.sub(c.h, H.GetWaiters, 1);
+    r = c.tryGet();
+    if (typeof r !== 'number') return Promise.resolve(r);
+  }
+  return getSlow(c, r, deadline);
+}
+
+async function getSlow(c: ChannelSteps, seen: number, deadline: number): Promise<GetResult> {
+  const release = keepAlive();
+  try {
+    for (;;) {
+      const pending = waitAsync(c.h, H.GetSeq, seen, deadline);
+      if (pending) await pending;
+      Atomics.sub(c.h, H.GetWaiters, 1);
+      const r = c.tryGet();
+      if (typeof r !== 'number') return r;
+      if (now() >= deadline) {
+        Atomics.sub(c.h, H.GetWaiters, 1);
+        return kEmpty;
+      }
+      seen = r;
+    }
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Waits up to `timeout` ms until an item is there or the channel is closed/EOF; does not keep
+ * the event loop alive by itself.
+ * @example
+ * if (await pollAsync(steps, 100)) console.log('readable')
+ */
+export async function pollAsync(c: ChannelSteps, timeout: number | undefined): Promise<boolean> {
+  const deadline = deadlineOf(timeout);
+  for (;;) {
+    const r = c.ready();
+    if (r === true) return true;
+    const pending = waitAsync(c.h, H.PollSeq, r, deadline);
+    if (pending) await pending;
+    Atomics.sub(c.h, H.PollWaiters, 1);
+    if (now() >= deadline) return c.ready() === true || unpoll(c);
+  }
+}
+
+function unpoll(c: ChannelSteps): false {
+  Atomics.sub(c.h, H.PollWaiters, 1);
+  return false;
+}
+
+/**
+ * Waits until every item put has been marked done (or `timeout` ms); returns whether it has.
+ * @example
+ * await joinAsync(steps, undefined) // true once every item is marked done
+ */
+export async function joinAsync(c: ChannelSteps, timeout: number | undefined): Promise<boolean> {
+  const deadline = deadlineOf(timeout);
+  const release = keepAlive();
+  try {
+    for (;;) {
+      const r = c.joinReady();
+      if (r === true) return true;
+      const expired = now() >= deadline;
+      if (!expired) {
+        const pending = waitAsync(c.h, H.JoinSeq, r, deadline);
+        if (pending) await pending;
+      }
+      Atomics.sub(c.h, H.JoinWaiters, 1);
+      if (expired) return false;
+    }
+  } finally {
+    release();
+  }
+}
