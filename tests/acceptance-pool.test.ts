@@ -84,6 +84,27 @@ function unknownOption(pattern: RegExp): (e: unknown) => boolean {
     pattern.test(e.message);
 }
 
+forEachContext('acceptance: Process targets', (ctx, method) => {
+  test('a target whose promise can never settle ends with exit code 13 and says why', async () => {
+    const result = await runProgram(
+      `if (mp.isMainProcess()) {
+  const ctx = mp.getContext(process.argv[2] as 'thread' | 'process');
+  const p = new ctx.Process({ target: () => new Promise(() => {}), name: 'Stuck' });
+  p.start();
+  await p.join();
+  console.log('exit', p.exitCode);
+}`,
+      [method],
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'exit 13\n');
+    assert.match(
+      result.stderr,
+      /^Process Stuck:\nError: the target returned a promise that never settled/m,
+    );
+  });
+});
+
 forEachContext('acceptance: options', (ctx) => {
   test('unknown or Python-spelt options are rejected, not silently ignored', async () => {
     assert.throws(

@@ -1,4 +1,5 @@
 // The runtime every worker runs: adopts its inherited identity, then runs a Process job or a pool loop.
+import { writeSync } from 'node:fs';
 import { parentChannel } from '../backends/parent-channel.ts';
 import type { BootRecord, ProcessJob } from '../backends/types.ts';
 import { getLogger } from '../logging.ts';
@@ -48,7 +49,27 @@ export async function loadRevivers(): Promise<void> {
   await import('../index.ts');
 }
 
+/** Set while a Process's target (or run()) has been called and has not settled. */
+let targetPending = false;
+
+/**
+ * Node ends a thread or process whose event loop is empty with exit code 13 while its entry
+ * still awaits: for a Process, a target whose promise nothing is left to settle. Say so, as
+ * Python's child would print why it ended, instead of exiting with an unexplained 13.
+ * ('beforeExit' is the last moment the loop is known to be empty; 'exit' reports code 0 here.)
+ */
+function explainUnsettledTarget(): void {
+  if (!targetPending) return;
+  targetPending = false;
+  writeSync(
+    2,
+    `Process ${state().name}:\nError: the target returned a promise that never settled, and nothing was left ` +
+      'that could settle it (no timer, I/O or wait pending): the worker ends with exit code 13\n',
+  );
+}
+
 async function runProcessJob(job: ProcessJob): Promise<number> {
+  process.on('beforeExit', explainUnsettledTarget);
   try {
     if (job.walked || job.subclass?.walked) await loadRevivers();
     getLogger().debug('child process calling self.run()');
@@ -60,16 +81,20 @@ async function runProcessJob(job: ProcessJob): Promise<number> {
       const self = Reflect.construct(Process, [kRevive], cls) as { run(): unknown };
       Object.assign(self, decode(job.subclass.fields, job.subclass.walked));
       await settleRevivals();
+      targetPending = true;
       await self.run();
     } else if (job.target) {
       const target = await reviveFunction(job.target);
       const args = decode(job.args, job.walked) as unknown[];
       await settleRevivals();
+      targetPending = true;
       await target(...args);
     }
+    targetPending = false;
     getLogger().debug('process shutting down');
     return 0;
   } catch (error) {
+    targetPending = false;
     reportUncaught(error);
     return 1;
   }
