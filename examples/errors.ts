@@ -21,7 +21,8 @@ if (mp.isMainProcess()) {
     console.log(`${(error as Error).name}: ${(error as Error).message.split(':')[0]}`);
   }
   try {
-    new mp.Process({ target: Math.max }).start();
+    // Built-ins such as Math.max travel by name; a native method that needs `this` cannot.
+    new mp.Process({ target: String.prototype.trim }).start();
   } catch (error) {
     console.log(`${(error as Error).name} for a native function`);
   }

@@ -213,3 +213,33 @@ forEachContext('acceptance: errors from tasks', (ctx) => {
     }
   });
 });
+
+forEachContext('acceptance: built-in functions', (ctx) => {
+  test('built-ins travel by their global path, as Python pickles math.sqrt by name', async () => {
+    await withDeadline(
+      (async () => {
+        const pool = new ctx.Pool(2);
+        try {
+          assert.deepEqual(await pool.map(Math.sqrt, [1, 4, 9]), [1, 2, 3]);
+          assert.deepEqual(await pool.map(String, [1, 2]), ['1', '2']);
+          assert.deepEqual(
+            await pool.starmap(Math.max, [
+              [1, 5],
+              [7, 2],
+            ]),
+            [5, 7],
+          );
+          assert.deepEqual(await pool.map(JSON.stringify, [{ a: 1 }]), ['{"a":1}']);
+          assert.deepEqual(await pool.map(Number.isInteger, [1, 1.5]), [true, false]);
+          // A native method that needs its `this` has no such path.
+          await assert.rejects(pool.map(String.prototype.trim as (s: string) => string, [' x ']), {
+            name: 'PicklingError',
+            message: /`trim`.*native function that is not a global/,
+          });
+        } finally {
+          await pool.terminate();
+        }
+      })(),
+    );
+  });
+});

@@ -77,7 +77,7 @@ test('PicklingError for bound, native and class values, and for non-functions a 
     code: 'ERR_PICKLING',
     message: /bound function.*arguments/,
   });
-  assert.throws(() => reduceFunction(Math.min), {
+  assert.throws(() => reduceFunction(String.prototype.trim), {
     name: 'PicklingError',
     message: /native function/,
   });
@@ -89,6 +89,16 @@ test('PicklingError for bound, native and class values, and for non-functions a 
     name: 'TypeError',
     message: /the target to be a function/,
   });
+});
+
+test('built-in functions travel as their global path', () => {
+  assert.deepEqual(
+    [Math.min, String, JSON.stringify, parseInt, console.log].map((f) => {
+      const wire = reduceFunction(f);
+      return wire.kind === 'source' ? wire.source : wire.kind;
+    }),
+    ['Math.min', 'String', 'JSON.stringify', 'parseInt', 'console.log'],
+  );
 });
 
 test('a function built by eval has no module: PicklingError names what it captured', () => {

@@ -141,11 +141,58 @@ function freeIdentifiers(source: string): { free: string[]; method: boolean } | 
 /** Source of a `function` (declaration or expression), as opposed to an arrow or a method. */
 const kFunctionKeyword = /^(?:async\s+)?function\b/;
 
-/** Rejects what can never travel: bound, native, class constructors. */
+// Where built-in functions live: a worker finds `Math.max` (or `String`, `JSON.stringify`,
+// `console.log`) at the same path in its own realm, as Python's pickle finds `math.sqrt` by name.
+const kBuiltinHomes = [
+  'Math',
+  'JSON',
+  'Number',
+  'String',
+  'Object',
+  'Array',
+  'Reflect',
+  'BigInt',
+  'Date',
+  'Atomics',
+  'Promise',
+  'Symbol',
+  'Boolean',
+  'ArrayBuffer',
+  'Buffer',
+  'console',
+];
+let builtinPaths: Map<Function, string> | null = null;
+
+/** The global path of a built-in function (`Math.max`, `parseInt`), or null. */
+function builtinPath(fn: Function): string | null {
+  if (!builtinPaths) {
+    builtinPaths = new Map();
+    const g = globalThis as unknown as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(globalThis)) {
+      const value = g[name];
+      if (typeof value === 'function' && !builtinPaths.has(value)) builtinPaths.set(value, name);
+    }
+    for (const home of kBuiltinHomes) {
+      const ns = g[home] as Record<string, unknown> | undefined;
+      if (!ns) continue;
+      for (const key of Object.getOwnPropertyNames(ns)) {
+        const value = Object.getOwnPropertyDescriptor(ns, key)?.value;
+        if (typeof value === 'function' && !builtinPaths.has(value)) {
+          builtinPaths.set(value, `${home}.${key}`);
+        }
+      }
+    }
+  }
+  return builtinPaths.get(fn) ?? null;
+}
+
+/** Rejects what can never travel: bound and unreachable native functions, class constructors. */
 function checkTravellable(fn: Function, source: string, what: string): void {
   const label = fn.name ? `\`${fn.name}\`` : 'an anonymous function';
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
-    const kind = fn.name.startsWith('bound ') ? 'a bound function' : 'a native function';
+    const kind = fn.name.startsWith('bound ')
+      ? 'a bound function'
+      : 'a native function that is not a global or a static member of one (as `Math.max` is)';
     throw new PicklingError(
       `Cannot send ${label} to a worker as ${what}: it is ${kind}, which has no source or module to load it from. ` +
         'Pass the original exported function and its extra values as arguments instead.',
@@ -171,6 +218,19 @@ export function reduceFunction(fn: unknown, what = 'the function'): FnRef {
   const cached = cache.get(fn);
   if (cached) return cached;
   const source = Function.prototype.toString.call(fn);
+  const builtin = builtinPath(fn);
+  if (builtin) {
+    // The path is an expression the worker evaluates in its own realm.
+    const wire: FnRef = {
+      kind: 'source',
+      id: prefix + ++counter,
+      name: builtin,
+      source: builtin,
+      method: false,
+    };
+    cache.set(fn, wire);
+    return wire;
+  }
   checkTravellable(fn, source, what);
   const parsed = freeIdentifiers(source);
   const name = fn.name || 'anonymous';
