@@ -71,6 +71,34 @@ export function checkOptions(value: unknown, name: string): asserts value is obj
   }
 }
 
+/**
+ * Throws TypeError (`ERR_INVALID_ARG_VALUE`) for a key of `options` that `known` does not list,
+ * so a misspelt or Python-style option (`maxtasksperchild`, `kwargs`, `chunkSize`) is not
+ * silently ignored. Keys set to undefined are allowed (spread defaults). `hints` maps a known
+ * foreign spelling to advice.
+ * @example
+ * checkKnown({ chunkSize: 4 }, 'options', ['chunksize']) // throws: did you mean `chunksize`?
+ */
+export function checkKnown(
+  options: object | undefined,
+  name: string,
+  known: readonly string[],
+  hints: Readonly<Record<string, string>> = {},
+): void {
+  if (options === undefined) return;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;
+    const flat = key.toLowerCase().replaceAll('_', '');
+    const near = known.find((k) => k.toLowerCase() === flat);
+    const hint = near ? `did you mean \`${near}\`?` : (hints[key] ?? null);
+    const err = new TypeError(
+      `Unknown option \`${key}\` in \`${name}\`${hint ? `: ${hint}` : ''} (known options: ${known.join(', ')})`,
+    );
+    (err as { code?: string }).code = 'ERR_INVALID_ARG_VALUE';
+    throw err;
+  }
+}
+
 /** Throws unless `value` is one of `allowed`. */
 export function checkOneOf<T extends string>(
   value: unknown,

@@ -6,6 +6,7 @@ import { type Target, isFunctionRef } from '../reduction/functions.ts';
 import {
   checkArray,
   checkInteger,
+  checkKnown,
   checkOptions,
   checkTimeout,
   describe,
@@ -96,29 +97,16 @@ const kPythonHints: Record<string, string> = {
 };
 
 /**
- * Throws TypeError (`ERR_INVALID_ARG_VALUE`) for a key of `options` that `known` does not list,
- * so a misspelt or Python-style option (`maxtasksperchild`, `kwargs`, `chunkSize`) is not
- * silently ignored. Keys set to undefined are allowed (spread defaults).
+ * As {@link checkKnown}, with the hints for Python spellings.
  * @example
- * checkKnownOptions({ chunkSize: 4 }, 'options', ['chunksize']) // throws: did you mean `chunksize`?
+ * checkKnownOptions({ kwargs: {} }, 'options', kProcessOptionKeys) // throws, with advice
  */
 export function checkKnownOptions(
   options: object | undefined,
   name: string,
   known: readonly string[],
 ): void {
-  if (options === undefined) return;
-  for (const key of Object.keys(options)) {
-    if (known.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;
-    const flat = key.toLowerCase().replaceAll('_', '');
-    const near = known.find((k) => k.toLowerCase() === flat);
-    const hint = near ? `did you mean \`${near}\`?` : (kPythonHints[key] ?? null);
-    const err = new TypeError(
-      `Unknown option \`${key}\` in \`${name}\`${hint ? `: ${hint}` : ''} (known options: ${known.join(', ')})`,
-    );
-    (err as { code?: string }).code = 'ERR_INVALID_ARG_VALUE';
-    throw err;
-  }
+  checkKnown(options, name, known, kPythonHints);
 }
 
 /** The options each submitting method accepts. */
