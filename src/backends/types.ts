@@ -1,5 +1,5 @@
 // The interface every backend implements, and the internal messages that cross it.
-import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import type { MessagePort, ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { FnRef } from '../reduction/functions.ts';
 import type { SerializedError } from '../reduction/errors.ts';
 import type { InheritedState } from '../runtime/state.ts';
@@ -33,6 +33,11 @@ export interface PoolJob {
   readonly walked: boolean;
   /** Thread workers: an Int32 the parent bumps (and notifies) after each message it posts. */
   readonly doorbell?: SharedArrayBuffer | null;
+  /**
+   * Thread workers: the port their task answers travel on, which the parent can read without
+   * waiting for its event loop to wake (see pool/answer-poller.ts).
+   */
+  readonly answers?: MessagePort | null;
 }
 
 /** Everything a worker needs to start; a thread gets it as workerData, a child process over IPC. */

@@ -226,12 +226,18 @@ export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promi
     return;
   }
   const bell = job.doorbell ? new Int32Array(job.doorbell) : null;
+  // Task answers go on their own port when the parent gave one (a thread worker), so the parent
+  // can read them as soon as they are posted; everything else stays on the channel.
+  const port = job.answers;
+  const answers: ParentChannel = port
+    ? { ...channel, post: (msg, transfer) => port.postMessage(msg, transfer as never[]) }
+    : channel;
   let serving = false;
   /** Handles one message; true when it is fully done (a task that finished synchronously). */
   const handle = (msg: ToWorker): boolean => {
     switch (msg.t) {
       case 'task': {
-        const running = runTask(msg, channel, dest);
+        const running = runTask(msg, answers, dest);
         if (lastAnswered === msg.id) return true;
         if (bell) void running.then(serve);
         return false;

@@ -8,10 +8,11 @@ import type {
   TaskMessage,
   WorkerHandle,
 } from '../backends/types.ts';
-import type { ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { getLogger } from '../logging.ts';
 import { deserializeError } from '../reduction/errors.ts';
 import { decode } from '../reduction/values.ts';
+import { drainAnswers, kPollMs, watchAnswers } from './answer-poller.ts';
 import type { Task } from './tasks.ts';
 
 /** What a slot reports to its pool. */
@@ -54,25 +55,43 @@ export class WorkerSlot {
   #refed = true;
   /** Thread workers only: rung after every post so a worker waiting on it wakes at once. */
   readonly #bell: Int32Array | null;
+  /** Thread workers only: the port their task answers arrive on. */
+  readonly #answers: MessagePort | null;
+  /** When the current task was handed out, and how long recent answers took (ms, smoothed). */
+  #sentAt = 0;
+  #answerMs = 0;
 
   constructor(spec: SlotSpec, host: SlotHost, refed: boolean) {
     this.name = spec.name;
     this.#host = host;
-    const doorbell = spec.method === 'thread' ? new SharedArrayBuffer(4) : null;
+    const thread = spec.method === 'thread';
+    const doorbell = thread ? new SharedArrayBuffer(4) : null;
     this.#bell = doorbell && new Int32Array(doorbell);
-    const boot = doorbell
-      ? { ...spec.boot, job: { ...(spec.boot.job as PoolJob), doorbell } }
+    const channel = thread ? new MessageChannel() : null;
+    this.#answers = channel && channel.port1;
+    const boot = channel
+      ? { ...spec.boot, job: { ...(spec.boot.job as PoolJob), doorbell, answers: channel.port2 } }
       : spec.boot;
+    if (channel) {
+      channel.port1.on('message', (msg: FromWorker) => this.#onMessage(msg));
+      // The worker's own handle decides whether it keeps the program alive.
+      channel.port1.unref();
+    }
     this.#handle = backendFor(spec.method).spawn(
       {
         boot,
-        transfer: [],
+        transfer: channel ? [channel.port2] : [],
         name: spec.name,
         resourceLimits: spec.resourceLimits,
       },
       {
         message: (msg) => this.#onMessage(msg),
         exit: (code, signal) => {
+          const answers = this.#answers;
+          if (answers) {
+            drainAnswers(answers, (msg) => this.#onMessage(msg as FromWorker));
+            answers.close();
+          }
           this.state = 'exited';
           getLogger().debug(`${this.name} exited with exitcode ${code}`);
           host.slotExited(this, code, signal);
@@ -123,6 +142,7 @@ export class WorkerSlot {
   #take(id: number): Task | null {
     const task = this.current;
     if (!task || task.id !== id) return null;
+    this.#answerMs = 0.75 * this.#answerMs + 0.25 * (performance.now() - this.#sentAt);
     this.current = null;
     this.tasksRun += 1;
     if (this.state === 'busy') this.state = 'idle';
@@ -151,6 +171,16 @@ export class WorkerSlot {
     if (!known) this.#known.add(ref.id);
     this.current = task;
     this.state = 'busy';
+    this.#sentAt = performance.now();
+    // Short tasks: read the answer the moment it is posted rather than wait for a wake-up.
+    const answers = this.#answers;
+    if (answers && this.#answerMs < kPollMs) {
+      watchAnswers(
+        answers,
+        (m) => this.#onMessage(m as FromWorker),
+        () => this.current !== task,
+      );
+    }
   }
 
   /** Asks an idle worker to exit. */
