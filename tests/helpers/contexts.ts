@@ -1,4 +1,4 @@
-// Test helpers: run a suite under every local context, with deadlines, and fail on leaked workers.
+// Test helpers: run a suite under every local context, with deadlines, and fail on leaked workers or handles.
 import { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { liveWorkerCount } from '../../src/backends/index.ts';
@@ -55,8 +55,29 @@ export async function withDeadline<T>(
   }
 }
 
-/** Registers a file-level check that no worker is left running when the file's tests end. */
+/** Active libuv resources by type (`process.getActiveResourcesInfo()`), as "type×count" entries. */
+function resources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo())
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
+}
+
+/** What `now` holds beyond `base`: "type × n" for each resource type that grew. */
+function grown(base: Map<string, number>, now: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [type, n] of now)
+    if (n > (base.get(type) ?? 0)) out.push(`${type} × ${n - (base.get(type) ?? 0)}`);
+  return out;
+}
+
+/**
+ * Registers a file-level check that the file's tests leave nothing behind: no worker or Process
+ * running, no broker thread or socket directory, and no handle (socket, timer, port…) more than
+ * when the file started. Call it at the top of a test file, before other hooks.
+ */
 export function checkNoLeaks(): void {
+  const base = resources();
   after(async () => {
     // Workers that were told to stop need a moment to report their exit: wait on that, with a deadline.
     await waitUntil(() => liveWorkerCount() === 0, 10_000, 'every worker to exit').catch(() => {});
@@ -67,6 +88,11 @@ export function checkNoLeaks(): void {
     await stopBroker();
     assert.equal(brokerDirectory(), null, 'the broker thread is still running');
     if (dir) assert.equal(existsSync(dir), false, `the broker left its directory ${dir}`);
+    // Closed handles leave libuv on its next turns: wait for that, with a deadline.
+    await waitUntil(() => grown(base, resources()).length === 0, 5_000, 'handles to close').catch(
+      () => {},
+    );
+    assert.deepEqual(grown(base, resources()), [], 'a test left handles open');
   });
 }
 
