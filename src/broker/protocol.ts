@@ -115,13 +115,19 @@ export function decodeBody(body: Uint8Array): unknown {
 }
 
 /**
- * Splits a byte stream into frame bodies. Most chunks hold whole frames: those are sliced, not copied.
+ * Splits a byte stream into frame bodies. Most chunks hold whole frames: those are sliced, not
+ * copied. A frame that spans chunks (a big queue item arrives in 64 KiB chunks) is gathered in a
+ * list and joined once, when its last byte is there: joining on every chunk made a 16 MB item
+ * cost seconds (quadratic copying).
  * @example
  * const reader = new FrameReader((body) => handle(decodeBody(body)))
  * socket.on('data', (chunk) => reader.push(chunk))
  */
 export class FrameReader {
-  #pending: Buffer | null = null;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  /** Bytes that must be buffered before the first pending frame can be complete. */
+  #need = kLengthPrefix;
   readonly #onFrame: (body: Buffer) => void;
 
   constructor(onFrame: (body: Buffer) => void) {
@@ -130,20 +136,29 @@ export class FrameReader {
 
   /** Feeds a chunk; calls `onFrame` once per complete frame, in order. */
   push(chunk: Buffer): void {
-    let buf = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
-    this.#pending = null;
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    if (this.#size < this.#need) return;
+    let buf = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks, this.#size);
+    this.#chunks = [];
+    this.#size = 0;
+    this.#need = kLengthPrefix;
     let offset = 0;
     while (buf.length - offset >= kLengthPrefix) {
       const length = buf.readUInt32LE(offset);
       const end = offset + kLengthPrefix + length;
-      if (end > buf.length) break;
+      if (end > buf.length) {
+        this.#need = kLengthPrefix + length;
+        break;
+      }
       this.#onFrame(buf.subarray(offset + kLengthPrefix, end));
       offset = end;
     }
     if (offset < buf.length) {
       // Keep the tail as its own copy so the (possibly large) chunk it came from can be freed.
-      buf = buf.subarray(offset);
-      this.#pending = Buffer.from(buf);
+      buf = Buffer.from(buf.subarray(offset));
+      this.#chunks.push(buf);
+      this.#size = buf.length;
     }
   }
 }
