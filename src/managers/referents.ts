@@ -107,7 +107,8 @@ export class ListReferent {
     this.#items.splice(i, 0, value);
   }
   pop(index = -1): unknown {
-    if (this.#items.length === 0) outOfRange('list', 'not empty to pop from it', this.#items);
+    if (this.#items.length === 0)
+      outOfRange('index', 'an index of a non-empty list (pop from empty list)', index);
     const i = position(index, this.#items.length, 'a list index in range');
     return this.#items.splice(i, 1)[0];
   }
@@ -198,17 +199,27 @@ export type ArrayTypecode = keyof typeof kArrayTypes;
 
 type Typed = InstanceType<(typeof kArrayTypes)[ArrayTypecode]>;
 
+/** Checks that `value` can be stored under `typecode`: a bigint for l L q Q, a number otherwise. */
+function checkElement(typecode: ArrayTypecode, value: unknown, name: string): void {
+  const big = 'lLqQ'.includes(typecode);
+  if (big ? typeof value !== 'bigint' : typeof value !== 'number')
+    invalidArg(name, `${big ? 'a bigint' : 'a number'} (typecode '${typecode}')`, value);
+}
+
 /** A fixed-length typed array (Python's array.array held by the manager). */
 export class ArrayReferent {
   readonly #data: Typed;
+  readonly #typecode: ArrayTypecode;
 
   constructor(typecode: ArrayTypecode, sizeOrInit: number | readonly (number | bigint)[]) {
     checkOneOf(typecode, 'typecode', Object.keys(kArrayTypes) as ArrayTypecode[]);
     const Type = kArrayTypes[typecode];
+    this.#typecode = typecode;
     if (typeof sizeOrInit === 'number') {
       checkInteger(sizeOrInit, 'sizeOrInit', 0);
       this.#data = new Type(sizeOrInit);
     } else if (Array.isArray(sizeOrInit)) {
+      sizeOrInit.forEach((v, i) => checkElement(typecode, v, `sizeOrInit[${i}]`));
       this.#data = new Type(sizeOrInit.length);
       sizeOrInit.forEach((v, i) => ((this.#data as unknown as unknown[])[i] = v));
     } else {
@@ -219,6 +230,7 @@ export class ArrayReferent {
     return this.#data[position(index, this.#data.length, 'an array index in range')]!;
   }
   set(index: number, value: number | bigint): void {
+    checkElement(this.#typecode, value, 'value');
     (this.#data as unknown as unknown[])[
       position(index, this.#data.length, 'an array index in range')
     ] = value;
