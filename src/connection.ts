@@ -10,6 +10,7 @@ import {
   registerReviver,
 } from './reduction/values.ts';
 import { type GetResult, Role, Status } from './queues/channel-steps.ts';
+import { ChannelCore } from './queues/channel.ts';
 import { itemBytes } from './queues/codec.ts';
 import { deadlineOf, keepAlive, now } from './shared/atomics.ts';
 import { cloneFailure, decodeItem, encodeItem, itemWalked } from './queues/items.ts';
@@ -368,9 +369,22 @@ function readyNow(o: Waitable): Promise<boolean> | boolean {
   return (o as Process).exitCode !== null;
 }
 
-function readyLater(o: Waitable, timeout: number): Promise<unknown> {
-  if (o instanceof Connection || kChannel in o)
-    return (o as { [kChannel]: Channel })[kChannel].pollAsync(timeout);
+/** How long wait() lets one poll of another process's channel last before it asks again (ms). */
+const kRemotePollMs = 1000;
+
+/**
+ * Settles when `o` may be ready. wait() aborts `signal` once it has its answer: a poll of a
+ * local channel then ends at once (left pending, it would hold the event loop open and pile up
+ * one waiter per call). A poll run by another process's broker cannot be cancelled from here,
+ * so it is bounded instead: a leftover one ends within {@link kRemotePollMs}.
+ */
+function readyLater(o: Waitable, timeout: number, signal: AbortSignal): Promise<unknown> {
+  if (o instanceof Connection || kChannel in o) {
+    const channel = (o as { [kChannel]: Channel })[kChannel];
+    return channel instanceof ChannelCore
+      ? channel.pollAsync(timeout, signal)
+      : (channel as Pick<Channel, 'pollAsync'>).pollAsync(Math.min(timeout, kRemotePollMs));
+  }
   return (o as Process).sentinel;
 }
 
@@ -403,11 +417,16 @@ export async function wait<W extends Waitable>(
       if (ready.length > 0 || left <= 0) return ready;
       let timer: NodeJS.Timeout | undefined;
       const limit = left === Infinity ? 2 ** 31 - 1 : Math.min(left, 2 ** 31 - 1);
-      await Promise.race([
-        ...objects.map((o) => readyLater(o, limit)),
-        new Promise((resolve) => (timer = setTimeout(resolve, limit))),
-      ]);
-      clearTimeout(timer);
+      const stop = new AbortController();
+      try {
+        await Promise.race([
+          ...objects.map((o) => readyLater(o, limit, stop.signal)),
+          new Promise((resolve) => (timer = setTimeout(resolve, limit))),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        stop.abort();
+      }
     }
   } finally {
     done();

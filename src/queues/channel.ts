@@ -9,6 +9,7 @@ import { deadlineOf, now, remaining, waitSync as futexWaitSync } from '../shared
 import { ChannelSteps, type GetResult, Role, Status, kEmpty } from './channel-steps.ts';
 import { getAsync, joinAsync, pollAsync, putAsync } from './channel-async.ts';
 import { H } from './ring.ts';
+import { callSignal } from '../broker/call-context.ts';
 
 /** Blocks until `h[slot]` is no longer `seen`, a notify, or the deadline. */
 function waitSync(h: Int32Array, slot: number, seen: number, deadline: number): void {
@@ -92,14 +93,14 @@ export class ChannelCore implements SharedCore {
     }
   }
 
-  /** As putSync, without blocking the thread. */
+  /** As putSync, without blocking the thread (run by the broker for a child: stops if it goes away). */
   putAsync(
     value: unknown,
     walked: boolean,
     timeout: number | undefined,
     asBytes = false,
   ): Promise<Status> {
-    return putAsync(this.#s, value, walked, timeout, asBytes);
+    return putAsync(this.#s, value, walked, timeout, asBytes, callSignal());
   }
 
   // ---- get ----
@@ -130,7 +131,7 @@ export class ChannelCore implements SharedCore {
 
   /** As getSync, without blocking the thread. */
   getAsync(timeout: number | undefined): Promise<GetResult> {
-    return getAsync(this.#s, timeout);
+    return getAsync(this.#s, timeout, callSignal());
   }
 
   // ---- poll (readiness without consuming) ----
@@ -161,9 +162,12 @@ export class ChannelCore implements SharedCore {
     }
   }
 
-  /** As pollSync, without blocking the thread; does not keep the event loop alive by itself. */
-  pollAsync(timeout: number | undefined = 0): Promise<boolean> {
-    return pollAsync(this.#s, timeout);
+  /**
+   * As pollSync, without blocking the thread; does not keep the event loop alive by itself.
+   * `signal` (local callers only: it does not cross to the broker) ends the wait with false.
+   */
+  pollAsync(timeout: number | undefined = 0, signal?: AbortSignal): Promise<boolean> {
+    return pollAsync(this.#s, timeout, signal ?? callSignal());
   }
 
   // ---- state ----
@@ -217,7 +221,7 @@ export class ChannelCore implements SharedCore {
 
   /** As joinSync, without blocking the thread. */
   joinAsync(timeout: number | undefined): Promise<boolean> {
-    return joinAsync(this.#s, timeout);
+    return joinAsync(this.#s, timeout, callSignal());
   }
 }
 

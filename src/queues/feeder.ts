@@ -6,7 +6,8 @@
 // full, when the event loop next turns, before any other operation on the same queue (so this
 // process sees its own puts in order), and when the process exits. Items of one producer keep
 // their order. As in Python, a child killed before a flush loses what it had buffered, and a
-// put that races another process's close() is dropped with a warning on stderr.
+// put that races another process's close() is dropped with a warning on stderr; a put after this
+// process's own close() fails at the call, as it does unbuffered.
 import type { Channel } from './share.ts';
 import { Status } from './channel-steps.ts';
 import { onBeforeBlockingCall } from '../broker/client.ts';
@@ -37,6 +38,12 @@ class Feeder {
       setImmediate(() => this.#scheduled && this.flush());
     }
     return Status.Ok;
+  }
+
+  /** This process closed the queue: later puts fail at the call, as they do unbuffered. */
+  closed(): void {
+    this.#pending = [];
+    this.#refused = Status.Closed;
   }
 
   /** Sends what is buffered (one blocking round trip); returns how the queue answered. */
@@ -110,6 +117,13 @@ export function withFeeder(core: Channel): Channel {
             : put(value, walked);
       }
       if (key === 'putAsync') return async (value: unknown, walked: boolean) => put(value, walked);
+      if (key === 'close') {
+        return () => {
+          feeder.flush();
+          target.close();
+          feeder.closed();
+        };
+      }
       const member = Reflect.get(target, key, target);
       if (typeof member !== 'function' || key === 'putMany') return member;
       return (...args: unknown[]) => {
