@@ -20,6 +20,7 @@ import {
   type Typecode,
   type TypedArrayOf,
 } from './shared/typecodes.ts';
+import { remoteArray } from './shared/remote-array.ts';
 import { lockFrom, type LockOption } from './shared-types.ts';
 import { checkInteger, describe } from './validate.ts';
 
@@ -84,7 +85,7 @@ const lockMethods = {
   },
   getObj(this: AnyTypedArray): AnyTypedArray {
     const { core, typecode } = extraOf(this);
-    if (!isLocal(core)) return remoteArray(core, typecode, 0, this.length, false) as AnyTypedArray;
+    if (!isLocal(core)) return remoteArray(core, typecode, 0, this.length) as AnyTypedArray;
     return viewOf(typecode, this.buffer as unknown as SharedArrayBuffer, 0, this.length);
   },
   acquire(this: object, options?: AcquireOptions): Promise<boolean> {
@@ -144,7 +145,9 @@ function build(
     const Cls = classFor(typecode, synchronized);
     array = new Cls((core as BufferCore).view.buffer as unknown as SharedArrayBuffer, 0, length);
   } else {
-    array = remoteArray(core, typecode, 0, length, synchronized) as AnyTypedArray;
+    const members = { [kReduce]: sharedMethods[kReduce] };
+    if (synchronized) Object.assign(members, lockMethods);
+    array = remoteArray(core, typecode, 0, length, members) as AnyTypedArray;
   }
   extras.set(array, { core, typecode, lock });
   return array;
@@ -189,10 +192,13 @@ export interface ArrayOptions {
 /**
  * A typed array over shared memory with a lock, as Python's `multiprocessing.Array`: `arr[i]`,
  * `length`, iteration, `set`, `subarray` work as on any typed array (element access is not
- * locked; use `getLock()` for compound updates). Created from a size (zero-filled) or a
- * sequence. Out-of-range reads give `undefined` and writes are ignored, as typed arrays do
- * (Python raises IndexError). In a child process it is an index-compatible proxy whose every
- * access is a broker round trip.
+ * locked; use `getLock()` for compound updates). Created from a size (zero-filled) or an
+ * iterable. Typed array rules, not Python's, apply to element access: out-of-range reads give
+ * `undefined` and writes are ignored (Python raises IndexError); negative indices are out of
+ * range too (`arr[-1]` is undefined: use `arr.at(-1)`); writes convert (1.5 is stored as 1,
+ * where Python raises TypeError) and `l L q Q` elements take bigints only. In a child process
+ * it is a proxy that follows the same rules and has the typed array methods: each element
+ * access is a broker round trip, iteration and methods such as `reduce` copy the elements in one.
  * @example
  * const arr = mp.Array('d', [1, 2, 3])
  * arr.getLock().withLockSync(() => { arr[0] += arr[2] })
@@ -248,91 +254,3 @@ export function RawArray<C extends Typecode>(
 registerPrimitive<ArrayState>('shared:Array', (core, s) =>
   build(s.typecode, core as BufferCoreApi, s.length, s.lock, s.lock !== null),
 );
-
-// --- In a child process: an index-compatible proxy over the broker's buffer core.
-
-function isIndexKey(key: string | symbol): boolean {
-  return typeof key === 'string' && key.length > 0 && key.length < 17 && /^\d+$/.test(key);
-}
-
-/**
- * A Proxy that reads and writes `core` elements offset..offset+length like a typed array:
- * each element access is one broker round trip; iteration and slice copy in one.
- * @example
- * const arr = remoteArray(core, 'd', 0, 8, false); arr[0] = 1.5
- */
-export function remoteArray(
-  core: BufferCoreApi,
-  typecode: Typecode,
-  offset: number,
-  length: number,
-  synchronized: boolean,
-): object {
-  const Base = kTypedArrays[typecode];
-  const clamp = (i: number | undefined, dflt: number) => {
-    if (i === undefined) return dflt;
-    const n = Math.trunc(i);
-    return n < 0 ? Math.max(0, length + n) : Math.min(n, length);
-  };
-  const methods: Record<string | symbol, unknown> = {
-    length,
-    byteLength: length * Base.BYTES_PER_ELEMENT,
-    BYTES_PER_ELEMENT: Base.BYTES_PER_ELEMENT,
-    slice: (begin?: number, end?: number) => {
-      const b = clamp(begin, 0);
-      const e = clamp(end, length);
-      return e > b ? core.read(offset + b, offset + e) : new Base(0);
-    },
-    subarray: (begin?: number, end?: number) => {
-      const b = clamp(begin, 0);
-      const e = clamp(end, length);
-      return remoteArray(core, typecode, offset + b, Math.max(0, e - b), false);
-    },
-    set: (values: ArrayLike<number | bigint>, at = 0) => {
-      if (at < 0 || at + values.length > length) throw new RangeError('offset is out of bounds');
-      core.write(offset + at, globalThis.Array.from(values));
-    },
-    at: (i: number) => {
-      const n = Math.trunc(i) < 0 ? length + Math.trunc(i) : Math.trunc(i);
-      return n >= 0 && n < length ? core.get(offset + n) : undefined;
-    },
-    fill: (value: number | bigint, begin?: number, end?: number) => {
-      const b = clamp(begin, 0);
-      const e = clamp(end, length);
-      if (e > b) core.write(offset + b, new globalThis.Array(e - b).fill(value));
-      return proxy;
-    },
-    toArray: null,
-    [Symbol.iterator]: function* () {
-      yield* (methods.slice as () => Iterable<number | bigint>)();
-    },
-    [Symbol.toStringTag]: `Remote${Base.name}`,
-  };
-  methods.toArray = () => globalThis.Array.from((methods.slice as () => ArrayLike<number>)());
-  const target = Object.assign(Object.create(null), methods, synchronized ? lockMethods : {});
-  const proxy: object = new Proxy(target, {
-    get(t, key, receiver) {
-      if (isIndexKey(key)) {
-        const i = Number(key as string);
-        return i < length ? core.get(offset + i) : undefined;
-      }
-      if (key === 'typecode') return typecode;
-      if (key === (kReduce as symbol))
-        return (destination: Destination) => sharedMethods[kReduce].call(receiver, destination);
-      return Reflect.get(t, key, receiver);
-    },
-    set(t, key, value, receiver) {
-      if (isIndexKey(key)) {
-        const i = Number(key as string);
-        if (i < length) core.set(offset + i, toElement(typecode, value, `[${String(key)}]`));
-        return true;
-      }
-      return Reflect.set(t, key, value, receiver);
-    },
-    has(t, key) {
-      if (isIndexKey(key)) return Number(key) < length;
-      return Reflect.has(t, key);
-    },
-  });
-  return proxy;
-}

@@ -6,7 +6,7 @@ import type { BufferCoreApi } from './shared/element-cores.ts';
 import type { AnyTypedArray } from './shared/typecodes.ts';
 import { bufferCore, createBuffer, lookupBuffer, unpublishBuffer } from './shared/remote.ts';
 import type { SharedCore } from './shared/core.ts';
-import { remoteArray } from './shared-array.ts';
+import { remoteArray } from './shared/remote-array.ts';
 import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './synchronize/travel.ts';
 import { checkBoolean, checkInteger, checkOptions, checkString, describe } from './validate.ts';
 
@@ -108,7 +108,7 @@ export class SharedMemory {
     this.#buf =
       this.#memory instanceof SharedArrayBuffer
         ? new Uint8Array(this.#memory)
-        : (remoteArray(bytesOf(this.#memory), 'B', 0, this.#size, false) as Uint8Array);
+        : (remoteArray(bytesOf(this.#memory), 'B', 0, this.#size) as Uint8Array);
   }
 
   /** The block's name (no leading slash). */

@@ -1,0 +1,95 @@
+// Acceptance: shared values and synchronization primitives used as README and Python's docs suggest, in both contexts; each test pins a defect found by running user programs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as mp from '../src/index.ts';
+import { checkNoLeaks, forEachContext, withDeadline } from './helpers/contexts.ts';
+
+checkNoLeaks();
+
+// Task bodies use globals only, so they travel as source to both kinds of worker.
+
+/** What a worker sees of a shared Array used as a typed array. */
+function probeArray(arr: mp.SynchronizedArray<'i'>, big: mp.SharedArray<'q'>): unknown {
+  const attempt = (fn: () => unknown): unknown => {
+    try {
+      return fn();
+    } catch (error) {
+      return (error as Error).name;
+    }
+  };
+  arr[-1] = 9; // out of range, as on a typed array: ignored
+  arr[7] = 9;
+  arr[0] = 4.5; // converted as a typed array converts: 4
+  const seen = {
+    sum: arr.reduce((a, b) => a + b, 0),
+    doubled: Array.from(arr.map((x) => x * 2)),
+    indexOf: arr.indexOf(2),
+    includes: arr.includes(9),
+    text: String(arr),
+    json: JSON.stringify(arr),
+    keys: Object.keys(arr),
+    negative: [arr[-1], arr.at(-1), (-1) in arr],
+    sortReturnsArray: arr.sort() === arr,
+    numberIntoBigint: attempt(() => {
+      big[0] = 1 as never;
+    }),
+  };
+  big[0] = 5n;
+  return seen;
+}
+
+/** What a worker sees of SharedMemory.buf used as a Uint8Array. */
+function probeBytes(shm: mp.SharedMemory): unknown {
+  const buf = shm.buf!;
+  buf[0] = 7;
+  buf[1] = 256 + 8;
+  buf.fill(1, 2);
+  return {
+    indexOf: buf.indexOf(8),
+    joined: buf.join(','),
+    negative: buf[-1],
+    copy: Array.from(buf.slice(1, 3)),
+    keys: Object.keys(buf).length,
+  };
+}
+
+forEachContext('acceptance: shared arrays in workers', (ctx) => {
+  test('an Array in a pool task has the typed array methods and rules it has in the main process', async () => {
+    await using pool = new ctx.Pool(1);
+    const arr = ctx.Array('i', [3, 1, 2]);
+    const big = ctx.Array('q', 2, { lock: false });
+    const seen = await withDeadline(pool.apply(probeArray, [arr, big]));
+    assert.deepEqual(seen, {
+      sum: 7,
+      doubled: [8, 2, 4],
+      indexOf: 2,
+      includes: false,
+      text: '4,1,2',
+      json: '{"0":4,"1":1,"2":2}',
+      keys: ['0', '1', '2'],
+      negative: [undefined, 2, false],
+      sortReturnsArray: true,
+      numberIntoBigint: 'TypeError',
+    });
+    assert.deepEqual([...arr], [1, 2, 4], 'sort() in the worker sorted the shared elements');
+    assert.deepEqual([...big], [5n, 0n]);
+  });
+
+  test('SharedMemory.buf in a pool task behaves like a Uint8Array', async () => {
+    await using pool = new ctx.Pool(1);
+    const shm = new ctx.SharedMemory({ create: true, size: 4 });
+    try {
+      const seen = await withDeadline(pool.apply(probeBytes, [shm]));
+      assert.deepEqual(seen, {
+        indexOf: 1,
+        joined: '7,8,1,1',
+        negative: undefined,
+        copy: [8, 1],
+        keys: 4,
+      });
+      assert.deepEqual([...shm.buf!], [7, 8, 1, 1]);
+    } finally {
+      shm.unlink();
+    }
+  });
+});
