@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mp from '../src/index.ts';
-import { checkNoLeaks, forEachContext, withDeadline } from './helpers/contexts.ts';
+import { checkNoLeaks, forEachContext, waitUntil, withDeadline } from './helpers/contexts.ts';
 
 checkNoLeaks();
 
@@ -91,5 +91,49 @@ forEachContext('acceptance: shared arrays in workers', (ctx) => {
     } finally {
       shm.unlink();
     }
+  });
+});
+
+forEachContext('acceptance: synchronization primitives', (ctx, name) => {
+  test('a child killed inside Condition.wait() does not leave the lock held', async () => {
+    const targets = [
+      async (cond: mp.Condition, started: mp.Event) => {
+        await cond.acquire();
+        started.set();
+        await cond.wait();
+      },
+      (cond: mp.Condition, started: mp.Event) => {
+        cond.acquireSync();
+        started.set();
+        cond.waitSync();
+      },
+    ];
+    for (const target of targets) {
+      const cond = new ctx.Condition();
+      const started = new ctx.Event();
+      const p = new ctx.Process({ target, args: [cond, started] });
+      p.start();
+      assert.equal(await withDeadline(started.wait()), true);
+      // The child waits once the lock is free again.
+      assert.equal(await cond.acquire({ timeout: 20_000 }), true);
+      assert.equal(String(cond), '<Condition(<RLock(MainProcess, 1)>, 1)>');
+      cond.release();
+      p.kill();
+      await withDeadline(p.join());
+      if (name === 'process') {
+        // The broker waited for the child: it leaves the waiters once it sees the child gone.
+        await waitUntil(() => String(cond) === '<Condition(<RLock(None, 0)>, 0)>', 20_000);
+      }
+      await cond.acquire();
+      cond.notifyAll();
+      cond.release();
+      assert.equal(await cond.acquire({ timeout: 5_000 }), true, 'the lock is free');
+      cond.release();
+    }
+  });
+
+  test("Condition's repr counts its waiters, as Python's", () => {
+    assert.equal(String(new ctx.Condition()), '<Condition(<RLock(None, 0)>, 0)>');
+    assert.equal(String(new ctx.Condition(new ctx.Lock())), '<Condition(<Lock(owner=None)>, 0)>');
   });
 });

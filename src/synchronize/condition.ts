@@ -2,6 +2,7 @@
 import { inspect } from 'node:util';
 import { InvalidStateError } from '../errors.ts';
 import { createCore, registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
+import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkFunction, checkInteger, checkTimeout, invalidArg } from '../validate.ts';
@@ -24,6 +25,8 @@ export interface ConditionCoreApi extends SharedCore {
   waitAsync(owner: number, timeout: number | undefined): Promise<boolean>;
   notify(owner: number, n: number): void;
   notifyAll(owner: number): void;
+  /** How many waiters no notify has reached yet (for repr). */
+  waiting(): number;
 }
 
 /**
@@ -106,6 +109,9 @@ export class ConditionCore implements ConditionCoreApi {
 
   async waitAsync(owner: number, timeout: number | undefined): Promise<boolean> {
     this.#requireOwned(owner, 'must acquire() condition before using wait()');
+    // Run by the broker for a child: if that child goes away, stop waiting, and do not keep
+    // the lock that wait() takes back for it.
+    const signal = callSignal();
     const c = this.#c;
     const ticket = this.#enter();
     const depth = this.#lock.releaseAll();
@@ -118,11 +124,14 @@ export class ConditionCore implements ConditionCoreApi {
         break;
       }
       const left = remaining(end);
-      if (left <= 0) break;
-      await waitAsync(c, kSeq, seq, left);
+      if (left <= 0 || signal?.aborted) break;
+      await waitAsync(c, kSeq, seq, left, signal);
     }
+    // The waiter counts change under the lock only, so even a gone caller takes it to leave.
     await this.#lock.restoreAsync(owner, depth);
-    return woken || this.#leave(ticket);
+    const notified = woken || this.#leave(ticket);
+    if (signal?.aborted) this.#lock.releaseAll();
+    return notified;
   }
 
   notify(owner: number, n: number): void {
@@ -140,6 +149,10 @@ export class ConditionCore implements ConditionCoreApi {
 
   notifyAll(owner: number): void {
     this.notify(owner, 0x7fffffff);
+  }
+
+  waiting(): number {
+    return Atomics.load(this.#c, kSleeping);
   }
 }
 
@@ -269,9 +282,9 @@ export class Condition {
     };
   }
 
-  /** Python's repr: `<Condition(<RLock(None, 0)>, 0)>`. */
+  /** Python's repr: `<Condition(<RLock(None, 0)>, 0)>`, the lock then the waiters not yet notified. */
   toString(): string {
-    return `<Condition(${String(this.#lock)})>`;
+    return `<Condition(${String(this.#lock)}, ${this.#core.waiting()})>`;
   }
 
   [inspect.custom](): string {

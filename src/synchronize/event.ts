@@ -1,6 +1,7 @@
 // Event: a flag word that waiters sleep on (set() never blocks), and the public class.
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
+import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkTimeout } from '../validate.ts';
@@ -62,12 +63,13 @@ export class EventCore implements EventCoreApi {
   }
 
   async waitAsync(_owner: number, timeout: number | undefined): Promise<boolean> {
+    const signal = callSignal(); // a child waiting through the broker went away: stop waiting
     const end = deadlineOf(timeout);
     for (;;) {
       if (Atomics.load(this.#a, kFlag) === 1) return true;
       const left = remaining(end);
-      if (left <= 0) return false;
-      await waitAsync(this.#a, kFlag, 0, left);
+      if (left <= 0 || signal?.aborted) return false;
+      await waitAsync(this.#a, kFlag, 0, left, signal);
     }
   }
 }
