@@ -136,4 +136,19 @@ forEachContext('acceptance: synchronization primitives', (ctx, name) => {
     assert.equal(String(new ctx.Condition()), '<Condition(<RLock(None, 0)>, 0)>');
     assert.equal(String(new ctx.Condition(new ctx.Lock())), '<Condition(<Lock(owner=None)>, 0)>');
   });
+
+  test('a Semaphore stops at 2³¹ − 1 instead of wrapping to a negative value', () => {
+    assert.throws(
+      () => new ctx.Semaphore(2 ** 31),
+      (e: unknown) =>
+        e instanceof RangeError && (e as { code?: string }).code === 'ERR_OUT_OF_RANGE',
+    );
+    const s = new ctx.Semaphore(2 ** 31 - 1);
+    assert.throws(
+      () => s.release(),
+      (e: unknown) => e instanceof mp.InvalidStateError && e.code === 'ERR_RELEASED_TOO_MANY_TIMES',
+    );
+    assert.equal(s.getValue(), 2 ** 31 - 1);
+    assert.equal(String(s), '<Semaphore(value=2147483647)>');
+  });
 });

@@ -4,7 +4,7 @@ import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts
 import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
-import { checkInteger } from '../validate.ts';
+import { checkInteger, outOfRange } from '../validate.ts';
 import {
   acquireTimeout,
   holding,
@@ -18,6 +18,8 @@ import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './tra
 const kValue = 0;
 const kSleepers = 1;
 const kMax = 2;
+/** The largest value a semaphore holds (one Int32 word; Linux's SEM_VALUE_MAX too). */
+const kValueMax = 0x7fffffff;
 
 /** What a semaphore core offers (a remote core in a child process has the same methods). */
 export interface SemaphoreCoreApi extends SharedCore {
@@ -96,15 +98,15 @@ export class SemaphoreCore implements SemaphoreCoreApi {
   release(_owner: number): void {
     const a = this.#a;
     const max = a[kMax]!;
-    if (max < 0) Atomics.add(a, kValue, 1);
-    else {
-      let v = Atomics.load(a, kValue);
-      for (;;) {
-        if (v >= max) throw releasedTooManyTimes();
-        const seen = Atomics.compareExchange(a, kValue, v, v + 1);
-        if (seen === v) break;
-        v = seen;
-      }
+    // Unbounded, the value still stops at the word's limit (Python's SEM_VALUE_MAX) rather
+    // than wrap around to a negative count.
+    const bound = max < 0 ? kValueMax : max;
+    let v = Atomics.load(a, kValue);
+    for (;;) {
+      if (v >= bound) throw releasedTooManyTimes();
+      const seen = Atomics.compareExchange(a, kValue, v, v + 1);
+      if (seen === v) break;
+      v = seen;
     }
     if (Atomics.load(a, kSleepers) > 0) Atomics.notify(a, kValue, 1);
   }
@@ -125,7 +127,7 @@ let adopting: SemaphoreCoreApi | null = null;
 /**
  * A counter that `acquire` decrements (waiting while it is 0) and `release` increments, shared by
  * every thread and process it is passed to, as Python's `multiprocessing.Semaphore`. Releasing
- * above the initial value is allowed.
+ * above the initial value is allowed, up to 2³¹ − 1 (Linux's SEM_VALUE_MAX).
  * @example
  * const slots = new mp.Semaphore(2)
  * await slots.acquire(); try { await download() } finally { slots.release() }
@@ -135,6 +137,7 @@ export class Semaphore {
 
   constructor(value = 1) {
     checkInteger(value, 'value', 0);
+    if (value > kValueMax) outOfRange('value', `an integer from 0 to ${kValueMax}`, value);
     const bound = new.target === BoundedSemaphore ? value : -1;
     this.#core = adopting ?? markLocal(new SemaphoreCore(SemaphoreCore.fresh(value, bound)));
     adopting = null;
@@ -153,7 +156,7 @@ export class Semaphore {
     );
   }
 
-  /** Increments the value, waking one waiter. */
+  /** Increments the value, waking one waiter; past 2³¹ − 1 it throws ERR_RELEASED_TOO_MANY_TIMES. */
   release(): void {
     this.#core.release(kSelf);
   }
