@@ -212,6 +212,38 @@ forEachContext('Manager data proxies acceptance', (ctx) => {
     await assert.rejects(manager.Array('d', [1, 'two' as unknown as number]), /sizeOrInit\[1\]/);
   });
 
+  test("dict and list proxies have Python's method names too", async () => {
+    await using manager = await ctx.Manager();
+    const d = await manager.dict<string | number, string>([
+      ['a', 'x'],
+      [1, 'y'],
+    ]);
+    assert.deepEqual(await d.items(), [
+      ['a', 'x'],
+      [1, 'y'],
+    ]);
+    const copy = await d.copy();
+    assert.ok(copy instanceof Map);
+    assert.equal(copy.get(1), 'y', 'copy() keeps the keys as they are');
+    assert.deepEqual(await d.popitem(), [1, 'y']);
+    assert.deepEqual(await d.popitem(), ['a', 'x']);
+    await assert.rejects(
+      d.popitem(),
+      (e: any) => e instanceof RangeError && /popitem\(\): dictionary is empty/.test(e.message),
+    );
+    const l = await manager.list<number>([3, 1, 2, 1, 10]);
+    assert.equal(await l.count(1), 2);
+    await l.sort();
+    assert.deepEqual(await l.toArray(), [1, 1, 2, 3, 10], 'numbers sort by value, not as strings');
+    await l.sort({ reverse: true });
+    assert.deepEqual(await l.copy(), [10, 3, 2, 1, 1]);
+    await l.reverse();
+    assert.deepEqual(await l.toArray(), [1, 1, 2, 3, 10]);
+    const mixed = await manager.list<unknown>([1, 'a']);
+    await assert.rejects(mixed.sort(), TypeError);
+    assert.deepEqual(await mixed.toArray(), [1, 'a'], 'a failed sort leaves the list as it was');
+  });
+
   test('list pop() on an empty list says so', async () => {
     await using manager = await ctx.Manager();
     const l = await manager.list<number>();

@@ -14,9 +14,10 @@ export {
 } from './sync-proxies.ts';
 
 /**
- * A dict held by a manager: a Map with Python's dict methods, all async. Keys compare as Map
- * keys do (use strings or numbers). Values are copies: after changing a nested object in
- * place, `set` it again (the assign-back pattern).
+ * A dict held by a manager: a Map's methods (`get`, `set`, `has`, `delete`, `entries`, `size`)
+ * and Python's dict methods (`items`, `update`, `pop`, `popitem`, `setdefault`, `copy`,
+ * `clear`), all async. Keys compare as Map keys do (use strings or numbers). Values are copies:
+ * after changing a nested object in place, `set` it again (the assign-back pattern).
  * @example
  * const d = await manager.dict<string, { hits: number }>({ home: { hits: 0 } })
  * const page = (await d.get('home'))!
@@ -80,10 +81,24 @@ export class DictProxy<K = string, V = unknown> extends BaseProxy {
   toObject(): Promise<Record<string, V>> {
     return this.callMethod('toObject') as Promise<Record<string, V>>;
   }
+  /** Python's name for {@link entries}: the [key, value] pairs, in insertion order. */
+  items(): Promise<[K, V][]> {
+    return this.callMethod('items') as Promise<[K, V][]>;
+  }
+  /** Removes and resolves to the last inserted [key, value] pair; RangeError when empty. */
+  popitem(): Promise<[K, V]> {
+    return this.callMethod('popitem') as Promise<[K, V]>;
+  }
+  /** A copy as a Map (keys keep their types). */
+  copy(): Promise<Map<K, V>> {
+    return this.callMethod('copy') as Promise<Map<K, V>>;
+  }
 }
 
 /**
- * A list held by a manager, with Python's list methods, all async. Indices may be negative.
+ * A list held by a manager, with Python's list methods (`append`, `extend`, `insert`, `pop`,
+ * `remove`, `index`, `count`, `reverse`, `sort`, `copy`, `clear`), all async. Indices may be
+ * negative.
  * @example
  * const l = await manager.list<number>([1, 2])
  * await l.append(3); console.log(await l.toArray()) // [1, 2, 3]
@@ -132,6 +147,25 @@ export class ListProxy<T = unknown> extends BaseProxy {
   /** Removes every item. */
   clear(): Promise<void> {
     return this.callMethod('clear') as Promise<void>;
+  }
+  /** How many items are deeply equal to `value`. */
+  count(value: T): Promise<number> {
+    return this.callMethod('count', [value]) as Promise<number>;
+  }
+  /** Reverses the items in place. */
+  reverse(): Promise<void> {
+    return this.callMethod('reverse') as Promise<void>;
+  }
+  /**
+   * Sorts in place, stably, as Python does: numbers (and bigints) by value, strings by code
+   * point; a list that mixes them rejects with TypeError. `reverse: true` sorts descending.
+   */
+  sort(options?: { reverse?: boolean }): Promise<void> {
+    return this.callMethod('sort', options === undefined ? [] : [options]) as Promise<void>;
+  }
+  /** A copy of the items (as {@link toArray}). */
+  copy(): Promise<T[]> {
+    return this.callMethod('copy') as Promise<T[]>;
   }
 }
 

@@ -1,6 +1,15 @@
 // The data objects a manager server holds: dict, list, Namespace, Value and Array.
 import { isDeepStrictEqual } from 'node:util';
-import { checkInteger, checkOneOf, checkString, invalidArg, outOfRange } from '../validate.ts';
+import {
+  checkBoolean,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  checkString,
+  describe,
+  invalidArg,
+  outOfRange,
+} from '../validate.ts';
 
 /** Turns a dict initializer (Map, array of pairs, plain object) into entries. */
 export function entriesOf(init: unknown, name = 'init'): [unknown, unknown][] {
@@ -67,6 +76,37 @@ export class DictReferent {
   toObject(): Record<string, unknown> {
     return Object.fromEntries(this.#map as Map<PropertyKey, unknown>);
   }
+  // Python's names for what a Map calls otherwise, and Python's methods a Map has no form of.
+  items(): [unknown, unknown][] {
+    return this.entries();
+  }
+  popitem(): [unknown, unknown] {
+    if (this.#map.size === 0)
+      throw Object.assign(new RangeError('popitem(): dictionary is empty'), {
+        code: 'ERR_OUT_OF_RANGE',
+      });
+    const last = [...this.#map.keys()].at(-1);
+    const value = this.#map.get(last);
+    this.#map.delete(last);
+    return [last, value];
+  }
+  copy(): Map<unknown, unknown> {
+    return new Map(this.#map);
+  }
+}
+
+/** Python's ordering for sort(): numbers (and bigints) among themselves, strings among themselves. */
+function compareItems(a: unknown, b: unknown): number {
+  const kind = (v: unknown) => (typeof v === 'bigint' ? 'number' : typeof v);
+  if (kind(a) !== kind(b) || (kind(a) !== 'number' && kind(a) !== 'string')) {
+    throw Object.assign(
+      new TypeError(
+        `sort() compares numbers with numbers and strings with strings, got ${describe(a)} and ${describe(b)}`,
+      ),
+      { code: 'ERR_INVALID_ARG_TYPE' },
+    );
+  }
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
 }
 
 /** Resolves a Python-style index (negative counts from the end) or throws RangeError. */
@@ -128,6 +168,23 @@ export class ListReferent {
   }
   clear(): void {
     this.#items = [];
+  }
+  count(value: unknown): number {
+    return this.#items.filter((item) => isDeepStrictEqual(item, value)).length;
+  }
+  reverse(): void {
+    this.#items.reverse();
+  }
+  sort(options?: { reverse?: boolean }): void {
+    checkOptions(options, 'options');
+    checkBoolean(options?.reverse, 'options.reverse');
+    const sign = options?.reverse ? -1 : 1;
+    // Array.prototype.sort is stable, as Python's sort is; a copy is sorted so that a failed
+    // comparison leaves the list as it was.
+    this.#items = [...this.#items].sort((a, b) => sign * compareItems(a, b));
+  }
+  copy(): unknown[] {
+    return [...this.#items];
   }
 }
 
