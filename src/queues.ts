@@ -226,8 +226,9 @@ export class Queue<T = unknown> extends BaseQueue<T> {
   }
 
   /**
-   * Python waits here for the feeder thread to flush this process's puts. Puts here are
-   * written to shared memory before they return, so there is nothing to flush: it resolves
+   * Python waits here for the feeder thread to flush this process's puts. Here there is nothing
+   * left to flush once the queue is closed (puts are written before they return, and a child
+   * process's buffered puts into an unbounded queue are sent by close() itself): it resolves
    * once the queue is closed, and rejects with InvalidStateError `ERR_NOT_CLOSED` before.
    */
   async joinThread(): Promise<void> {
@@ -235,7 +236,10 @@ export class Queue<T = unknown> extends BaseQueue<T> {
       throw new InvalidStateError('Queue is not closed', 'ERR_NOT_CLOSED');
   }
 
-  /** Kept for Python parity: there is no feeder thread to cancel, so it does nothing. */
+  /**
+   * Kept for Python parity; does nothing. A child process's buffered puts are still sent when it
+   * exits (Python may drop them after cancel_join_thread()).
+   */
   cancelJoinThread(): void {}
 }
 
