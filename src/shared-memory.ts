@@ -8,7 +8,14 @@ import { bufferCore, createBuffer, lookupBuffer, unpublishBuffer } from './share
 import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared/remote-array.ts';
 import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './synchronize/travel.ts';
-import { checkBoolean, checkInteger, checkOptions, checkString, describe } from './validate.ts';
+import {
+  checkBoolean,
+  checkInteger,
+  checkKnown,
+  checkOptions,
+  checkString,
+  invalidArg,
+} from './validate.ts';
 
 /** The broker's byte core of a named buffer, as a child process sees it. */
 type NamedCore = ReturnType<typeof bufferCore>;
@@ -68,16 +75,14 @@ export class SharedMemory {
         : (revived as NamedCore);
     } else {
       checkOptions(options, 'options');
+      checkKnown(options, 'options', ['name', 'create', 'size']);
       const { name, create = false, size = 0 } = options;
       checkString(name, 'name');
       checkBoolean(create, 'create');
       checkInteger(size, 'size', 0);
       noteReducible();
-      if (name !== undefined && (name.length === 0 || name.includes('\0'))) {
-        throw new TypeError(
-          `Expected \`name\` to be a non-empty string without NUL, got ${describe(name)}`,
-        );
-      }
+      if (name !== undefined && (name.length === 0 || name.includes('\0')))
+        invalidArg('name', 'a non-empty string without NUL', name);
       if (create) {
         if (size === 0) {
           throw Object.assign(
@@ -93,8 +98,10 @@ export class SharedMemory {
         this.#size = size;
       } else {
         if (name === undefined) {
-          throw new TypeError(
-            "Expected `name` to be a string when `create` is false ('name' can only be omitted if create is true)",
+          invalidArg(
+            'name',
+            "a string when `create` is false ('name' can only be omitted if create is true)",
+            name,
           );
         }
         this.#memory = lookupBuffer(name); // FileNotFoundError when missing

@@ -17,7 +17,7 @@ import {
   registerPrimitive,
   type CoreHandle,
 } from './synchronize/travel.ts';
-import { checkOptions, describe } from './validate.ts';
+import { checkKnown, checkOptions, invalidArg } from './validate.ts';
 import {
   BufferCore,
   ValueCore,
@@ -39,13 +39,12 @@ export type LockOption = boolean | Lock | RLock | undefined;
 /** Validates a `lock` option: a new RLock, the given lock, or null for a raw object. */
 export function lockFrom(options: { lock?: LockOption } | undefined): Lock | RLock | null {
   checkOptions(options, 'options');
+  checkKnown(options, 'options', ['lock']);
   const lock = options?.lock;
   if (lock === undefined || lock === true) return new RLock();
   if (lock === false) return null;
   if (lock instanceof Lock || lock instanceof RLock) return lock;
-  throw new TypeError(
-    `Expected \`lock\` to be a boolean, a Lock or an RLock, got ${describe(lock)}`,
-  );
+  return invalidArg('lock', 'a boolean, a Lock or an RLock', lock);
 }
 
 let adoptingRaw: { core: BufferCoreApi; typecode: Typecode } | null = null;

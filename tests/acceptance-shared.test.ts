@@ -151,4 +151,37 @@ forEachContext('acceptance: synchronization primitives', (ctx, name) => {
     assert.equal(s.getValue(), 2 ** 31 - 1);
     assert.equal(String(s), '<Semaphore(value=2147483647)>');
   });
+
+  test('a misspelt option is refused rather than ignored (a timed wait must not wait forever)', async () => {
+    const unknown = (e: unknown) =>
+      e instanceof TypeError && (e as { code?: string }).code === 'ERR_INVALID_ARG_VALUE';
+    const lock = new ctx.Lock();
+    await lock.acquire();
+    await assert.rejects(lock.acquire({ timout: 10 } as never), unknown);
+    assert.throws(() => lock.acquireSync({ timout: 10 } as never), unknown);
+    await assert.rejects(new ctx.Semaphore(0).acquire({ timout: 10 } as never), unknown);
+    await assert.rejects(lock.acquire({ blocking: false } as never), /named `block`/);
+    lock.release();
+    assert.throws(() => ctx.Value('i', 0, { lok: false } as never), unknown);
+    assert.throws(() => ctx.Array('i', 2, { lok: false } as never), unknown);
+    assert.throws(() => new ctx.Barrier(2, { timout: 10 } as never), unknown);
+    assert.throws(() => new ctx.SharedMemory({ create: true, sise: 8 } as never), unknown);
+    assert.throws(() => new ctx.ShareableList([1], { nmae: 'x' } as never), unknown);
+  });
+
+  test('type errors of values, locks and names carry a code', () => {
+    const badType = (e: unknown) =>
+      e instanceof TypeError && (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE';
+    assert.throws(() => ctx.Value('i', 1.5), badType);
+    assert.throws(() => ctx.Value('q', 0.5 as never), badType);
+    assert.throws(() => ctx.RawValue('d', '1' as never), badType);
+    assert.throws(() => ctx.Array('b', [1, 2.5]), badType);
+    assert.throws(() => ctx.Value('i', 0, { lock: new ctx.Semaphore() as never }), badType);
+    const v = ctx.Value('i');
+    assert.throws(() => {
+      v.value = 0.5;
+    }, badType);
+    assert.throws(() => new ctx.SharedMemory({}), badType);
+    assert.throws(() => new ctx.SharedMemory({ name: '' }), badType);
+  });
 });

@@ -1,5 +1,5 @@
 // What a ctypes-like typecode means: its typed array, the values its elements accept, its buffer size.
-import { checkOneOf, describe } from '../validate.ts';
+import { checkOneOf, invalidArg } from '../validate.ts';
 
 /** The typed array behind each typecode (`l`/`L` are 64-bit, as C `long` on Linux). */
 export const kTypedArrays = {
@@ -48,16 +48,11 @@ export function toElement(typecode: Typecode, value: unknown, name: string): num
   if (isBig(typecode)) {
     if (typeof value === 'bigint') return value;
     if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-    throw new TypeError(
-      `Expected \`${name}\` to be a bigint or an integer, got ${describe(value)}`,
-    );
+    return invalidArg(name, 'a bigint or an integer', value);
   }
-  if (typeof value === 'number') {
-    if (typecode === 'f' || typecode === 'd' || Number.isInteger(value)) return value;
-    throw new TypeError(`Expected \`${name}\` to be an integer, got ${describe(value)}`);
-  }
-  const expected = typecode === 'f' || typecode === 'd' ? 'a number' : 'an integer';
-  throw new TypeError(`Expected \`${name}\` to be ${expected}, got ${describe(value)}`);
+  const float = typecode === 'f' || typecode === 'd';
+  if (typeof value === 'number' && (float || Number.isInteger(value))) return value;
+  return invalidArg(name, float ? 'a number' : 'an integer', value);
 }
 
 /** A typed array of `typecode` over `buffer`. */

@@ -18,7 +18,13 @@ import {
 } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { state as runtimeState } from '../runtime/state.ts';
-import { checkBoolean, checkFunction, checkOptions, checkTimeout } from '../validate.ts';
+import {
+  checkBoolean,
+  checkFunction,
+  checkKnown,
+  checkOptions,
+  checkTimeout,
+} from '../validate.ts';
 import { isLocal, markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
 // Word layout of a lock: the mutex word alone on its cache line (threads spinning on it must not
@@ -225,15 +231,17 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
+const kAcquireOptions = ['block', 'timeout'];
+// A misspelt `timeout` must not turn a timed wait into an endless one.
+const kAcquireHints = { blocking: 'the option is named `block`, as in Python' };
+
 /** Validates acquire options into a core timeout (0 for a non-blocking attempt). */
 export function acquireTimeout(options: AcquireOptions | undefined): number | undefined {
   if (options === undefined) return undefined;
   checkOptions(options, 'options');
+  checkKnown(options, 'options', kAcquireOptions, kAcquireHints);
   checkBoolean(options.block, 'block');
   checkTimeout(options.timeout, 'timeout');
-  if ('blocking' in options) {
-    throw new TypeError('Unknown option `blocking`: the option is named `block`, as in Python');
-  }
   if (options.block === false) return 0;
   return options.timeout ?? undefined;
 }
