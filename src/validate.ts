@@ -9,7 +9,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n (bigint)`;
   if (typeof value === 'object') {
     const ctor = (value as object).constructor?.name ?? 'Object';
-    return `a ${ctor} (object)`;
+    return `${/^[AEIO]/.test(ctor) ? 'an' : 'a'} ${ctor} (object)`;
   }
   return `${String(value)} (${typeof value})`;
 }
@@ -33,11 +33,14 @@ export function checkFunction(value: unknown, name: string): asserts value is Fu
 
 /** Throws unless `value` is an integer ≥ `min` (TypeError for non-integers, RangeError below min). */
 export function checkInteger(value: unknown, name: string, min = 0): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    fail(TypeError, name, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`, value);
-  }
-  if (value < min)
-    fail(RangeError, name, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`, value);
+  const expected =
+    min === 1
+      ? 'a positive integer'
+      : min <= Number.MIN_SAFE_INTEGER
+        ? 'an integer'
+        : `an integer ≥ ${min}`;
+  if (typeof value !== 'number' || !Number.isInteger(value)) fail(TypeError, name, expected, value);
+  if (value < min) fail(RangeError, name, expected, value);
 }
 
 /** Throws unless `value` is undefined or a number (a timeout in milliseconds; NaN rejected). */

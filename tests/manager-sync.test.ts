@@ -180,7 +180,11 @@ forEachContext('Manager sync', (ctx) => {
       mp.RemoteError,
       'a plain Queue does not expose taskDone',
     );
-    await assert.rejects(manager.Queue(-1), RangeError);
+    // maxsize ≤ 0 is unbounded, as in Python's queue.Queue; a non-integer is refused.
+    const unbounded = await manager.Queue<number>(-1);
+    for (let i = 0; i < 3; i++) await unbounded.putNowait(i);
+    assert.equal(await unbounded.full(), false);
+    await assert.rejects(manager.Queue(1.5), TypeError);
   });
 
   test('JoinableQueue: consumers in workers, join() waits for every taskDone()', async () => {

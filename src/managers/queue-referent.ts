@@ -21,8 +21,9 @@ export class QueueReferent {
   readonly #joiners = new Set<Waiter>();
 
   constructor(maxsize = 0) {
-    checkInteger(maxsize, 'maxsize', 0);
-    this.#maxsize = maxsize;
+    // As Python's queue.Queue (and mp.Queue): maxsize ≤ 0 means unbounded.
+    checkInteger(maxsize, 'maxsize', Number.MIN_SAFE_INTEGER);
+    this.#maxsize = Math.max(0, maxsize);
   }
   #size(): number {
     return this.#items.length - this.#head;
