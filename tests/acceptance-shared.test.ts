@@ -50,6 +50,7 @@ function probeBytes(shm: mp.SharedMemory): unknown {
     negative: buf[-1],
     copy: Array.from(buf.slice(1, 3)),
     keys: Object.keys(buf).length,
+    view: buf.subarray(1, 3), // sent back as a result
   };
 }
 
@@ -79,7 +80,11 @@ forEachContext('acceptance: shared arrays in workers', (ctx) => {
     await using pool = new ctx.Pool(1);
     const shm = new ctx.SharedMemory({ create: true, size: 4 });
     try {
-      const seen = await withDeadline(pool.apply(probeBytes, [shm]));
+      const { view, ...seen } = (await withDeadline(pool.apply(probeBytes, [shm]))) as {
+        view: Uint8Array;
+      };
+      assert.ok(view instanceof Uint8Array, 'a view of the bytes travels as a Uint8Array');
+      assert.deepEqual([...view], [8, 1]);
       assert.deepEqual(seen, {
         indexOf: 1,
         joined: '7,8,1,1',

@@ -1,5 +1,6 @@
 // The child-process stand-in for a shared typed array: a Proxy that behaves like one over a broker core.
 import { inspect } from 'node:util';
+import { kReduce, registerReviver } from '../reduction/values.ts';
 import type { BufferCoreApi } from './element-cores.ts';
 import { kTypedArrays, type AnyTypedArray, type Typecode } from './typecodes.ts';
 
@@ -17,6 +18,8 @@ const kCopyMethods = new Set<string | symbol>(
   ),
 );
 const kWritingMethods = new Set<string | symbol>(['copyWithin', 'reverse', 'sort']);
+const kCopyKind = 'shared:ArrayCopy';
+registerReviver(kCopyKind, (elements: AnyTypedArray) => elements);
 
 /**
  * The number a typed array gives a property key (its CanonicalNumericIndexString), or
@@ -107,6 +110,9 @@ export function remoteArray(
     [Symbol.toStringTag]: `Remote${Base.name}`,
     [inspect.custom]: (_depth: number, options: object) =>
       `Remote${inspect(copy(), options as Parameters<typeof inspect>[1])}`,
+    // Sent on (a result, a queue item), a view travels as a copy of its elements, as a typed
+    // array sent to a process does; Array's members replace this with its shared handle.
+    [kReduce]: () => ({ kind: kCopyKind, state: copy() }),
   };
   const target = Object.assign(Object.create(null), methods, members) as Record<
     string | symbol,
