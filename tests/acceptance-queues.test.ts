@@ -21,6 +21,34 @@ async function joined(p: mp.Process<any>): Promise<number | null> {
 }
 
 forEachContext('Queue acceptance', (ctx, name) => {
+  test('an Error sent as an item, a message or a result keeps its class, code and properties', async () => {
+    const q = new ctx.Queue<Error>();
+    const p = new ctx.Process({
+      target: (q: mp.Queue<Error>) =>
+        q.putSync(Object.assign(new RangeError('bad'), { code: 'E_BAD', extra: 42 })),
+      args: [q],
+    });
+    p.start();
+    const item = (await withDeadline(q.get())) as RangeError & { code: string; extra: number };
+    await withDeadline(p.join());
+    assert.ok(item instanceof RangeError);
+    assert.deepEqual([item.message, item.code, item.extra], ['bad', 'E_BAD', 42]);
+    const [a, b] = ctx.Pipe();
+    a.send(new mp.TimeoutError('late'));
+    const message = await withDeadline(b.recv());
+    assert.ok(message instanceof mp.TimeoutError);
+    a.close();
+    b.close();
+    const pool = new ctx.Pool(1);
+    try {
+      const result = await pool.apply(() => Object.assign(new TypeError('t'), { code: 'E_T' }));
+      assert.ok(result instanceof TypeError);
+      assert.equal((result as TypeError & { code: string }).code, 'E_T');
+    } finally {
+      await pool.terminate();
+    }
+  });
+
   test('a worker that closed a queue gets ERR_CLOSED from its own later puts, at the call', async () => {
     const q = new ctx.Queue<number>();
     const out = new ctx.Queue<string[]>();

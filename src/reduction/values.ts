@@ -1,6 +1,7 @@
 // How values travel: library objects become handles and back, transfer() marks become transfer lists (DESIGN §5).
 import { DataCloneError } from '../errors.ts';
 import { describe } from '../validate.ts';
+import { deserializeError, serializeError, type SerializedError } from './errors.ts';
 import type { TransferListItem as Transferable } from 'node:worker_threads';
 
 /** Where an encoded value is going; decides what a handle carries (buffers or broker ids). */
@@ -17,7 +18,10 @@ export const kReduce = Symbol.for('multiprocessing-ts.reduce');
 const kHandleKey = '\u0000mp:handle';
 
 type Reviver = (state: any) => unknown;
-const revivers = new Map<string, Reviver>();
+const kErrorHandle = 'error';
+const revivers = new Map<string, Reviver>([
+  [kErrorHandle, (state: SerializedError) => deserializeError(state)],
+]);
 
 /** Registers how a handle of `kind` is rebuilt on the receiving side. */
 export function registerReviver(kind: string, revive: Reviver): void {
@@ -68,6 +72,16 @@ export interface Encoded {
  * caller's structure is untouched) and transfer() marks fill the transfer list.
  */
 export function encode(value: unknown, destination: Destination): Encoded {
+  // An Error sent as a value (a queue item, a message, a returned result) travels as a thrown
+  // one does, with its class, code, own properties and cause; v8's clone keeps only its name,
+  // message and stack. Only at the top, so that plain values keep the fast path below.
+  if (value instanceof Error) {
+    return {
+      value: { [kHandleKey]: kErrorHandle, state: serializeError(value) },
+      transfer: [],
+      walked: true,
+    };
+  }
   if (!marksEverMade && !reduciblesEverMade) return { value, transfer: [], walked: false };
   const list: Transferable[] = [];
   const seen = new Map<object, unknown>();
