@@ -21,6 +21,29 @@ async function joined(p: mp.Process<any>): Promise<number | null> {
 }
 
 forEachContext('Queue acceptance', (ctx, name) => {
+  test('an item that cannot be cloned fails at its own put and loses no other item', async () => {
+    const q = new ctx.Queue<unknown>();
+    const p = new ctx.Process({
+      target: (q: mp.Queue<unknown>) => {
+        q.putSync(1);
+        try {
+          q.putSync({ f: () => 0 });
+          q.putSync('no error');
+        } catch (e) {
+          q.putSync((e as Error).name);
+        }
+        q.putSync(2);
+      },
+      args: [q],
+    });
+    p.start();
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push(await withDeadline(q.get()));
+    await withDeadline(p.join());
+    assert.deepEqual(got, [1, 'DataCloneError', 2]);
+    assert.equal(p.exitCode, 0);
+  });
+
   test('an Error sent as an item, a message or a result keeps its class, code and properties', async () => {
     const q = new ctx.Queue<Error>();
     const p = new ctx.Process({

@@ -8,6 +8,7 @@
 // their order. As in Python, a child killed before a flush loses what it had buffered, and a
 // put that races another process's close() is dropped with a warning on stderr; a put after this
 // process's own close() fails at the call, as it does unbuffered.
+import { serialize } from 'node:v8';
 import type { Channel } from './share.ts';
 import { Status } from './channel-steps.ts';
 import { onBeforeBlockingCall } from '../broker/client.ts';
@@ -30,6 +31,12 @@ class Feeder {
 
   put(value: unknown, walked: boolean): Status {
     if (this.#refused !== Status.Ok) return this.#refused;
+    // The batch is cloned later, all at once: an item that cannot be cloned must fail here, at
+    // its own put (DataCloneError), not take the good items of its batch down at the flush.
+    const type = typeof value;
+    if ((type === 'object' && value !== null) || type === 'function' || type === 'symbol') {
+      serialize(value);
+    }
     this.#pending.push([value, walked]);
     if (this.#pending.length >= kBatch) this.flush();
     else if (!this.#scheduled) {
