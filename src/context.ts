@@ -25,7 +25,7 @@ import { Manager as startManager, type SyncManager } from './managers/sync-manag
 import type { ManagerOptions } from './managers/base-manager.ts';
 import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
 import type { LocalMethod } from './backends/types.ts';
-import { checkOneOf, checkOptions } from './validate.ts';
+import { checkKnown, checkOneOf, checkOptions } from './validate.ts';
 
 /** A way of starting workers: `'thread'` (worker_threads, the default) or `'process'` (child processes). */
 export type StartMethod = LocalMethod;
@@ -175,6 +175,7 @@ export function setStartMethod(
   options: { force?: boolean } = {},
 ): void {
   checkOptions(options, 'options');
+  checkKnown(options, 'options', ['force']);
   if (method !== null) checkOneOf(method, 'method', kAllMethods);
   if (peekMethod() !== null && !options.force) {
     throw new InvalidStateError('context has already been set', 'ERR_CONTEXT_ALREADY_SET');
@@ -189,6 +190,7 @@ export function setStartMethod(
  */
 export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
   checkOptions(options, 'options');
+  checkKnown(options, 'options', ['allowNone']);
   if (options.allowNone) return peekMethod();
   return fixMethod();
 }

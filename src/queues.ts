@@ -16,7 +16,7 @@ import {
   reduceChannel,
   reviveChannel,
 } from './queues/share.ts';
-import { checkBoolean, checkInteger, checkOptions, checkTimeout } from './validate.ts';
+import { checkBoolean, checkInteger, checkKnown, checkOptions, checkTimeout } from './validate.ts';
 
 /** Options of a put or get: `block: false` never waits; `timeout` (ms) bounds the wait. */
 export interface QueueWaitOptions {
@@ -39,6 +39,7 @@ interface QueueHandle {
 function waitTimeout(opts: QueueWaitOptions | undefined): number | undefined {
   checkOptions(opts, 'options');
   if (!opts) return undefined;
+  checkKnown(opts, 'options', ['block', 'timeout']);
   checkBoolean(opts.block, 'options.block');
   checkTimeout(opts.timeout, 'options.timeout');
   if (opts.block === false) return 0;

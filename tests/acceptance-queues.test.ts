@@ -244,6 +244,22 @@ test('FrameReader splits frames cut anywhere, and joins a big frame once (linear
 });
 
 forEachContext('Manager data proxies acceptance', (ctx) => {
+  test('misspelt options are refused, not ignored: queue waits, managers, proxies', async () => {
+    const unknown = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
+    const q = new ctx.Queue<number>();
+    await assert.rejects(q.get({ timout: 10 } as never), { ...unknown, message: /`timout`/ });
+    assert.throws(() => new mp.SyncManager({ shutdownTimeOut: 5 } as never), {
+      ...unknown,
+      message: /did you mean `shutdownTimeout`/,
+    });
+    await using manager = await ctx.Manager();
+    const lock = await manager.Lock();
+    await assert.rejects(lock.acquire({ timout: 10 } as never), unknown);
+    const list = await manager.list([2, 1]);
+    await assert.rejects(list.sort({ reversed: true } as never), unknown);
+    assert.deepEqual(await list.copy(), [2, 1]);
+  });
+
   test('Array elements must match the typecode: no silent 0, a clear TypeError', async () => {
     await using manager = await ctx.Manager();
     const ints = await manager.Array('i', 2);

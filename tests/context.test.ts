@@ -31,6 +31,15 @@ test('setStartMethod: a second call throws unless forced; null with force resets
   });
 });
 
+test('start-method options are checked: a misspelt key is refused', () => {
+  const unknown = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
+  assert.throws(() => mp.setStartMethod('thread', { forced: true } as never), unknown);
+  assert.throws(() => mp.getStartMethod({ allownone: true } as never), {
+    ...unknown,
+    message: /did you mean `allowNone`/,
+  });
+});
+
 test('getContext returns one context per method, each with the whole API bound to it', () => {
   const ctx = mp.getContext('process');
   assert.equal(ctx, mp.getContext('process'));

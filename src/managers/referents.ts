@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   checkBoolean,
   checkInteger,
+  checkKnown,
   checkOneOf,
   checkOptions,
   checkString,
@@ -177,6 +178,7 @@ export class ListReferent {
   }
   sort(options?: { reverse?: boolean }): void {
     checkOptions(options, 'options');
+    checkKnown(options, 'options', ['reverse']);
     checkBoolean(options?.reverse, 'options.reverse');
     const sign = options?.reverse ? -1 : 1;
     // Array.prototype.sort is stable, as Python's sort is; a copy is sorted so that a failed

@@ -1,6 +1,6 @@
 // SyncManager, the manager with Python's typeids (dict, list, Namespace, Queue, Lock…Barrier, Value, Array), and mp.Manager().
 import { reduceFunction } from '../reduction/functions.ts';
-import { checkOptions, checkTimeout, invalidArg } from '../validate.ts';
+import { checkKnown, checkOptions, checkTimeout, invalidArg } from '../validate.ts';
 import { BaseManager, type ManagerOptions } from './base-manager.ts';
 import {
   ArrayProxy,
@@ -173,6 +173,7 @@ export class SyncManager extends BaseManager {
   /** A shared barrier for `parties` callers; the action (self-contained or exported) runs in the server. */
   async Barrier(parties: number, options: ManagerBarrierOptions = {}): Promise<BarrierProxy> {
     checkOptions(options, 'options');
+    checkKnown(options, 'options', ['action', 'timeout']);
     checkTimeout(options.timeout);
     const action =
       options.action === undefined ? null : reduceFunction(options.action, 'the barrier action');
