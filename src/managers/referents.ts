@@ -1,5 +1,6 @@
 // The data objects a manager server holds: dict, list, Namespace, Value and Array.
 import { isDeepStrictEqual } from 'node:util';
+import { kTypedArrays, type Typecode } from '../shared/typecodes.ts';
 import {
   checkBoolean,
   checkInteger,
@@ -237,24 +238,11 @@ export class ValueReferent {
   }
 }
 
-/** The typecodes an Array accepts (Python's array module), with the typed array that stores them. */
-export const kArrayTypes = {
-  b: Int8Array,
-  B: Uint8Array,
-  h: Int16Array,
-  H: Uint16Array,
-  i: Int32Array,
-  I: Uint32Array,
-  f: Float32Array,
-  d: Float64Array,
-  l: BigInt64Array,
-  L: BigUint64Array,
-  q: BigInt64Array,
-  Q: BigUint64Array,
-} as const;
+/** The typecodes a manager Array accepts: those of `mp.Array`, with the same typed arrays. */
+export const kArrayTypes = kTypedArrays;
 
 /** A typecode of {@link kArrayTypes}. */
-export type ArrayTypecode = keyof typeof kArrayTypes;
+export type ArrayTypecode = Typecode;
 
 type Typed = InstanceType<(typeof kArrayTypes)[ArrayTypecode]>;
 
