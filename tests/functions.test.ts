@@ -91,6 +91,12 @@ test('PicklingError for bound, native and class values, and for non-functions a 
   });
 });
 
+test('the same self-contained code written twice (an arrow in a loop) travels as one function', () => {
+  const refs = [1, 2].map(() => reduceFunction((i: number) => i + 1));
+  assert.equal(refs[0]!.id, refs[1]!.id);
+  assert.notEqual(reduceFunction((i: number) => i + 2).id, refs[0]!.id);
+});
+
 test('built-in functions travel as their global path', () => {
   assert.deepEqual(
     [Math.min, String, JSON.stringify, parseInt, console.log].map((f) => {

@@ -102,6 +102,13 @@ for (const notShared of ['require', 'module', 'exports', '__filename', '__dirnam
 
 const cache = new WeakMap<Function, FnRef>();
 
+// Self-contained functions by name and source: an arrow written inside a loop is a new object
+// each time (`pool.apply((i) => i + 1, [i])`), but the same code; it is parsed once and the
+// worker compiles it once. Only for source-travelling functions, which capture nothing, so two
+// with the same text behave the same.
+const bySource = new Map<string, FnRef>();
+const kBySourceLimit = 1000;
+
 // The parser and scope analyser are loaded on first use (synchronously, through their CommonJS
 // builds): most workers never reduce a function, and loading them costs a worker ~10 ms of start-up.
 type Analysis = {
@@ -232,12 +239,21 @@ export function reduceFunction(fn: unknown, what = 'the function'): FnRef {
     return wire;
   }
   checkTravellable(fn, source, what);
-  const parsed = freeIdentifiers(source);
   const name = fn.name || 'anonymous';
+  const key = `${name}\u0000${source}`;
+  const same = bySource.get(key);
+  if (same) {
+    cache.set(fn, same);
+    return same;
+  }
+  const parsed = freeIdentifiers(source);
   let wire: FnRef;
   const captured = parsed ? parsed.free.filter((id) => !kRealmGlobals.has(id)) : [];
   if (parsed && captured.length === 0) {
     wire = { kind: 'source', id: prefix + ++counter, name, source, method: parsed.method };
+    // Bounded: a program that builds functions from strings must not grow this forever.
+    if (bySource.size >= kBySourceLimit) bySource.clear();
+    bySource.set(key, wire);
   } else {
     const loc = functionLocation(fn);
     if (!loc) {
