@@ -2,14 +2,8 @@
 import { inspect } from 'node:util';
 import { kSelf, kSelfHi, kSelfLo } from './shared/atomics.ts';
 import { kReduce, type Destination } from './reduction/values.ts';
-import {
-  Lock,
-  RLock,
-  kOwner,
-  lockCoreOf,
-  type AcquireOptions,
-  type MutexCore,
-} from './synchronize/lock.ts';
+import { Lock, RLock, lockCoreOf, type AcquireOptions } from './synchronize/lock.ts';
+import { kOwner, type MutexCore } from './synchronize/mutex-core.ts';
 import {
   isLocal,
   markLocal,

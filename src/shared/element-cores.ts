@@ -1,6 +1,6 @@
 // The cores behind Value and Array: elements of one typecode in shared memory, reachable through the broker.
 import { createCore, registerCore, type CoreState, type SharedCore } from './core.ts';
-import type { MutexCore } from '../synchronize/lock.ts';
+import type { MutexCore } from '../synchronize/mutex-core.ts';
 import { allocate, viewOf, type AnyTypedArray, type Typecode } from './typecodes.ts';
 
 /** What buffer cores offer: element access that also works through the broker. */

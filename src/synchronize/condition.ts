@@ -6,7 +6,8 @@ import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkFunction, checkInteger, checkTimeout, invalidArg } from '../validate.ts';
-import { Lock, RLock, lockCoreOf, type AcquireOptions, type MutexCore } from './lock.ts';
+import { Lock, RLock, lockCoreOf, type AcquireOptions } from './lock.ts';
+import type { MutexCore } from './mutex-core.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
 // Word layout. A waiter takes ticket NEXT++ and counts itself in SLEEPING (holding the lock).

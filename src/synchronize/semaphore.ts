@@ -5,13 +5,8 @@ import { callSignal } from '../shared/remote.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkInteger, outOfRange } from '../validate.ts';
-import {
-  acquireTimeout,
-  holding,
-  holdingSync,
-  releasedTooManyTimes,
-  type AcquireOptions,
-} from './lock.ts';
+import { acquireTimeout, holding, holdingSync, type AcquireOptions } from './lock.ts';
+import { releasedTooManyTimes } from './mutex-core.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
 // Word layout: the value, how many threads may be sleeping on it, the bound (-1: none).
