@@ -7,7 +7,8 @@ import { Pool as BasePool } from './pool/pool.ts';
 import { ref } from './reduction/functions.ts';
 import { transfer } from './reduction/values.ts';
 import { JoinableQueue, Queue, SimpleQueue } from './queues.ts';
-import { Pipe, wait } from './connection.ts';
+import { Pipe } from './connection.ts';
+import { wait } from './wait.ts';
 import {
   Barrier,
   BoundedSemaphore,
