@@ -7,11 +7,35 @@ import { kChannel, type Queue, type SimpleQueue } from './queues.ts';
 import { deadlineOf, keepAlive, now } from './shared/atomics.ts';
 import { checkArray, checkTimeout, invalidArg } from './validate.ts';
 
-/** What {@link wait} can wait on. */
+/**
+ * What {@link wait} can wait on: a Connection, a queue, a Process, or a process's `sentinel`
+ * (Python's wait takes sentinels; here any promise counts, ready once settled).
+ */
 export type Waitable =
-  Connection<any> | Queue<any> | SimpleQueue<any> | Pick<Process<any>, 'sentinel' | 'exitCode'>;
+  | Connection<any>
+  | Queue<any>
+  | SimpleQueue<any>
+  | Pick<Process<any>, 'sentinel' | 'exitCode'>
+  | Promise<unknown>;
+
+// Promises seen by wait(), and whether each has settled (a promise cannot be asked directly).
+const settled = new WeakMap<Promise<unknown>, boolean>();
+
+function isPromise(o: unknown): o is Promise<unknown> {
+  return o instanceof Promise;
+}
+
+function watchPromise(p: Promise<unknown>): boolean {
+  if (!settled.has(p)) {
+    settled.set(p, false);
+    const done = () => void settled.set(p, true);
+    p.then(done, done);
+  }
+  return settled.get(p)!;
+}
 
 function readyNow(o: Waitable): Promise<boolean> | boolean {
+  if (isPromise(o)) return watchPromise(o);
   if (o instanceof Connection || kChannel in o)
     return (o as { [kChannel]: Channel })[kChannel].pollAsync(0);
   return (o as Process).exitCode !== null;
@@ -27,6 +51,7 @@ const kRemotePollMs = 1000;
  * so it is bounded instead: a leftover one ends within {@link kRemotePollMs}.
  */
 function readyLater(o: Waitable, timeout: number, signal: AbortSignal): Promise<unknown> {
+  if (isPromise(o)) return o.then(undefined, () => undefined);
   if (o instanceof Connection || kChannel in o) {
     const channel = (o as { [kChannel]: Channel })[kChannel];
     return channel instanceof ChannelCore
@@ -39,7 +64,8 @@ function readyLater(o: Waitable, timeout: number, signal: AbortSignal): Promise<
 /**
  * Waits until at least one object is ready and resolves to the ready ones (in input order): a
  * Connection with a message or at EOF, a queue with an item or closed, a Process that has
- * ended. Resolves to `[]` after `timeout` ms (undefined waits forever, ≤ 0 checks once).
+ * ended, or its `sentinel` once settled. Resolves to `[]` after `timeout` ms (undefined waits
+ * forever, ≤ 0 checks once).
  * @example
  * const ready = await mp.wait([conn, queue, proc], 1000)
  */
@@ -52,8 +78,9 @@ export async function wait<W extends Waitable>(
   for (const [i, o] of objects.entries()) {
     const ok =
       o instanceof Connection ||
+      isPromise(o) ||
       (typeof o === 'object' && o !== null && (kChannel in o || 'sentinel' in o));
-    if (!ok) invalidArg(`objects[${i}]`, 'a Connection, a Queue or a Process', o);
+    if (!ok) invalidArg(`objects[${i}]`, 'a Connection, a Queue, a Process or a sentinel', o);
   }
   const deadline = deadlineOf(timeout);
   const done = keepAlive();

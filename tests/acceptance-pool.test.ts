@@ -84,6 +84,28 @@ function unknownOption(pattern: RegExp): (e: unknown) => boolean {
     pattern.test(e.message);
 }
 
+forEachContext('acceptance: wait', (ctx) => {
+  test('wait() takes process sentinels, as Python does, beside processes', async () => {
+    const quick = new ctx.Process({ target: () => {} });
+    const slow = new ctx.Process({
+      target: () => new Promise<void>((resolve) => setTimeout(resolve, 60_000)),
+      daemon: true,
+    });
+    quick.start();
+    slow.start();
+    try {
+      const ready = await withDeadline(ctx.wait([slow.sentinel, quick.sentinel]));
+      assert.deepEqual(ready, [quick.sentinel]);
+      assert.deepEqual(await ctx.wait([slow, slow.sentinel], 0), []);
+      await assert.rejects(ctx.wait([42 as never]), { code: 'ERR_INVALID_ARG_TYPE' });
+    } finally {
+      slow.kill();
+      await withDeadline(slow.join());
+      await withDeadline(quick.join());
+    }
+  });
+});
+
 forEachContext('acceptance: Process targets', (ctx, method) => {
   test('a target whose promise can never settle ends with exit code 13 and says why', async () => {
     const result = await runProgram(
