@@ -175,7 +175,6 @@ export function setStartMethod(
   method: StartMethod | null,
   options: { force?: boolean } = {},
 ): void {
-  checkOptions(options, 'options');
   checkKnown(options, 'options', ['force']);
   if (method !== null) checkOneOf(method, 'method', kAllMethods);
   if (peekMethod() !== null && !options.force) {
@@ -190,7 +189,6 @@ export function setStartMethod(
  * mp.getStartMethod() // 'thread'
  */
 export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
-  checkOptions(options, 'options');
   checkKnown(options, 'options', ['allowNone']);
   if (options.allowNone) return peekMethod();
   return fixMethod();

@@ -111,7 +111,6 @@ export class Process<A extends unknown[] = unknown[]> {
       this.#inWorker = true;
       return;
     }
-    checkOptions(options, 'options');
     checkKnownOptions(options, 'options', kProcessOptionKeys);
     const { target, args, name, daemon, env, execArgv, resourceLimits } = options;
     if (

@@ -2,7 +2,7 @@
 import { inspect, types } from 'node:util';
 import { kReduce, noteReducible, registerReviver, type Destination } from './reduction/values.ts';
 import { SharedMemory } from './shared-memory.ts';
-import { checkKnown, checkOptions, checkString, describe, invalidArg } from './validate.ts';
+import { checkKnown, checkString, describe, invalidArg } from './validate.ts';
 
 /** What a ShareableList holds. */
 export type ShareableItem = number | bigint | boolean | string | Uint8Array | null;
@@ -87,7 +87,6 @@ export class ShareableList {
   readonly #length: number;
 
   constructor(sequence?: Iterable<ShareableItem> | null, options: ShareableListOptions = {}) {
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['name']);
     checkString(options.name, 'name');
     noteReducible();

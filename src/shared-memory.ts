@@ -8,14 +8,7 @@ import { bufferCore, createBuffer, lookupBuffer, unpublishBuffer } from './share
 import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared/remote-array.ts';
 import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './synchronize/travel.ts';
-import {
-  checkBoolean,
-  checkInteger,
-  checkKnown,
-  checkOptions,
-  checkString,
-  invalidArg,
-} from './validate.ts';
+import { checkBoolean, checkInteger, checkKnown, checkString, invalidArg } from './validate.ts';
 
 /** The broker's byte core of a named buffer, as a child process sees it. */
 type NamedCore = ReturnType<typeof bufferCore>;
@@ -74,7 +67,6 @@ export class SharedMemory {
         ? (revived.state.buffers[0] as SharedArrayBuffer)
         : (revived as NamedCore);
     } else {
-      checkOptions(options, 'options');
       checkKnown(options, 'options', ['name', 'create', 'size']);
       const { name, create = false, size = 0 } = options;
       checkString(name, 'name');

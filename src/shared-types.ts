@@ -11,7 +11,7 @@ import {
   registerPrimitive,
   type CoreHandle,
 } from './synchronize/travel.ts';
-import { checkKnown, checkOptions, invalidArg } from './validate.ts';
+import { checkKnown, invalidArg } from './validate.ts';
 import {
   BufferCore,
   ValueCore,
@@ -32,7 +32,6 @@ export type LockOption = boolean | Lock | RLock | undefined;
 
 /** Validates a `lock` option: a new RLock, the given lock, or null for a raw object. */
 export function lockFrom(options: { lock?: LockOption } | undefined): Lock | RLock | null {
-  checkOptions(options, 'options');
   checkKnown(options, 'options', ['lock']);
   const lock = options?.lock;
   if (lock === undefined || lock === true) return new RLock();

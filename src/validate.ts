@@ -77,17 +77,18 @@ export function checkOptions(value: unknown, name: string): asserts value is obj
 /**
  * Throws TypeError (`ERR_INVALID_ARG_VALUE`) for a key of `options` that `known` does not list,
  * so a misspelt or Python-style option (`maxtasksperchild`, `kwargs`, `chunkSize`) is not
- * silently ignored. Keys set to undefined are allowed (spread defaults). `hints` maps a known
- * foreign spelling to advice.
+ * silently ignored, after checking that `options` is an options object (as checkOptions). Keys
+ * set to undefined are allowed (spread defaults). `hints` maps a known foreign spelling to advice.
  * @example
  * checkKnown({ chunkSize: 4 }, 'options', ['chunksize']) // throws: did you mean `chunksize`?
  */
 export function checkKnown(
-  options: object | undefined,
+  options: unknown,
   name: string,
   known: readonly string[],
   hints: Readonly<Record<string, string>> = {},
-): void {
+): asserts options is object | undefined {
+  checkOptions(options, name);
   if (options === undefined) return;
   for (const key of Object.keys(options)) {
     if (known.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue;

@@ -12,7 +12,7 @@ import { type Target, reduceClass, reduceFunction } from '../reduction/functions
 import { cloneError, encode } from '../reduction/values.ts';
 import { fixMethod, peekMethod } from '../runtime/start-method.ts';
 import { type InheritedState, currentIdent, nextIdentity, state } from '../runtime/state.ts';
-import { checkArray, checkKnown, checkOptions, checkTimeout, invalidArg } from '../validate.ts';
+import { checkArray, checkKnown, checkTimeout, invalidArg } from '../validate.ts';
 import { type AutoProxy, makeProxy, request } from './proxy.ts';
 import type { FactorySpec, ManagerJob, RegistryEntry } from './server.ts';
 import { disconnect, privateAddress, removeAddress } from './transport.ts';
@@ -86,7 +86,6 @@ export class BaseManager implements AsyncDisposable {
   #cleanupAtExit: (() => void) | null = null;
 
   constructor(options: ManagerOptions = {}) {
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['address', 'authkey', 'context', 'shutdownTimeout']);
     const { address, authkey, context, shutdownTimeout = 1000 } = options;
     if (address !== undefined && (typeof address !== 'string' || address === ''))
@@ -115,7 +114,6 @@ export class BaseManager implements AsyncDisposable {
   ): void {
     if (typeof typeid !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(typeid))
       invalidArg('typeid', 'an identifier string', typeid);
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['exposed', 'proxytype', 'createMethod']);
     if (options.exposed !== undefined) checkArray(options.exposed, 'options.exposed');
     let spec: FactorySpec = null;
@@ -166,7 +164,6 @@ export class BaseManager implements AsyncDisposable {
   async start(
     options: { initializer?: Target<(...args: any[]) => unknown>; initargs?: unknown[] } = {},
   ): Promise<void> {
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['initializer', 'initargs']);
     if (this.#status === 'shutdown')
       throw new InvalidStateError('Manager has shut down', 'ERR_CLOSED');

@@ -6,7 +6,6 @@ import {
   checkInteger,
   checkKnown,
   checkOneOf,
-  checkOptions,
   checkString,
   describe,
   invalidArg,
@@ -178,7 +177,6 @@ export class ListReferent {
     this.#items.reverse();
   }
   sort(options?: { reverse?: boolean }): void {
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['reverse']);
     checkBoolean(options?.reverse, 'options.reverse');
     const sign = options?.reverse ? -1 : 1;

@@ -172,7 +172,6 @@ export class SyncManager extends BaseManager {
   }
   /** A shared barrier for `parties` callers; the action (self-contained or exported) runs in the server. */
   async Barrier(parties: number, options: ManagerBarrierOptions = {}): Promise<BarrierProxy> {
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['action', 'timeout']);
     checkTimeout(options.timeout);
     const action =

@@ -1,5 +1,5 @@
 // The typed proxies of the SyncManager's synchronization types: Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier.
-import { checkKnown, checkOptions, checkTimeout } from '../validate.ts';
+import { checkKnown, checkTimeout } from '../validate.ts';
 import { BaseProxy, type ProxyToken, registerProxyType } from './proxy.ts';
 
 /** Options of `acquire`: `block` (default true) and `timeout` in ms (undefined waits forever). */
@@ -18,7 +18,6 @@ export interface ProxyAcquireOptions {
 export class LockProxy extends BaseProxy {
   /** Takes the lock; resolves false if `block` is false or `timeout` ms pass first. */
   async acquire(options?: ProxyAcquireOptions): Promise<boolean> {
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['block', 'timeout']);
     checkTimeout(options?.timeout);
     return this.callMethod('acquire', options === undefined ? [] : [options]) as Promise<boolean>;

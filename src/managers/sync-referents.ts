@@ -1,6 +1,6 @@
 // The synchronization objects a manager server holds (Lock…Barrier), written for one event loop serving many callers.
 import { BrokenBarrierError, InvalidStateError } from '../errors.ts';
-import { checkBoolean, checkInteger, checkKnown, checkOptions, checkTimeout } from '../validate.ts';
+import { checkBoolean, checkInteger, checkKnown, checkTimeout } from '../validate.ts';
 
 /** Who is calling: one connection (that is, one thread of one process) and its lifetime. */
 export interface Caller {
@@ -74,7 +74,6 @@ export function acquireOptions(options: AcquireOptions | undefined): {
   wait: boolean;
   timeout?: number;
 } {
-  checkOptions(options, 'options');
   checkKnown(options, 'options', ['block', 'timeout']);
   const { block = true, timeout } = options ?? {};
   checkBoolean(block, 'block');

@@ -7,7 +7,6 @@ import {
   checkArray,
   checkInteger,
   checkKnown,
-  checkOptions,
   checkTimeout,
   describe,
   invalidArg,
@@ -102,10 +101,10 @@ const kPythonHints: Record<string, string> = {
  * checkKnownOptions({ kwargs: {} }, 'options', kProcessOptionKeys) // throws, with advice
  */
 export function checkKnownOptions(
-  options: object | undefined,
+  options: unknown,
   name: string,
   known: readonly string[],
-): void {
+): asserts options is object | undefined {
   checkKnown(options, name, known, kPythonHints);
 }
 
@@ -154,7 +153,6 @@ export function readCallOptions(
   const options = (
     typeof value === 'number' && chunked ? { chunksize: value } : (value ?? {})
   ) as Record<string, unknown>;
-  checkOptions(options, name);
   checkKnownOptions(options, name, kKnownCallKeys[kind]);
   const { signal, timeout, transfer, chunksize, buffersize } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))

@@ -62,7 +62,6 @@ export class Pool extends EventEmitter implements AsyncDisposable {
       processesOrOptions === null
         ? { processes: processesOrOptions ?? undefined }
         : processesOrOptions;
-    checkOptions(options, 'options');
     checkKnownOptions(options, 'options', kPoolOptionKeys);
     const { initializer, initargs = [], maxTasksPerChild, taskTimeout, resourceLimits } = options;
     const processes = options.processes ?? cpuCount();

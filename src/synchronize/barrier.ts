@@ -6,7 +6,7 @@ import { type FnRef, type Target, isFunctionRef, reduceFunction } from '../reduc
 import { serializeError } from '../reduction/errors.ts';
 import { reviveFunction } from '../reduction/revive.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
-import { checkInteger, checkKnown, checkOptions, checkTimeout, invalidArg } from '../validate.ts';
+import { checkInteger, checkKnown, checkTimeout, invalidArg } from '../validate.ts';
 import { BarrierCore, type BarrierCoreApi } from './barrier-core.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
@@ -47,7 +47,6 @@ export class Barrier {
       return;
     }
     checkInteger(parties, 'parties', 1);
-    checkOptions(options, 'options');
     checkKnown(options, 'options', ['action', 'timeout']);
     const { action, timeout } = options;
     checkTimeout(timeout, 'timeout');

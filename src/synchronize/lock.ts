@@ -5,13 +5,7 @@ import { kSelf, kSelfHi, kSelfLo } from '../shared/atomics.ts';
 import { MutexCore, kCount, kOwner, kState, type LockCoreApi } from './mutex-core.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { state as runtimeState } from '../runtime/state.ts';
-import {
-  checkBoolean,
-  checkFunction,
-  checkKnown,
-  checkOptions,
-  checkTimeout,
-} from '../validate.ts';
+import { checkBoolean, checkFunction, checkKnown, checkTimeout } from '../validate.ts';
 import { isLocal, markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
 
 /** Something with acquire/release: the locks and semaphores. */
@@ -65,7 +59,6 @@ const kAcquireHints = { blocking: 'the option is named `block`, as in Python' };
 /** Validates acquire options into a core timeout (0 for a non-blocking attempt). */
 export function acquireTimeout(options: AcquireOptions | undefined): number | undefined {
   if (options === undefined) return undefined;
-  checkOptions(options, 'options');
   checkKnown(options, 'options', kAcquireOptions, kAcquireHints);
   checkBoolean(options.block, 'block');
   checkTimeout(options.timeout, 'timeout');
