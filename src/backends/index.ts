@@ -1,14 +1,48 @@
-// The backend layer: maps a start method to the backend that runs its workers.
+// The backend layer: registers every start method with its capabilities and counts the workers they run.
 import { liveChildren, processBackend } from './process.ts';
+import { backendEntry, registerBackend } from './registry.ts';
+import type { Backend } from './types.ts';
 import { liveThreads, threadBackend } from './thread.ts';
-import type { Backend, LocalMethod } from './types.ts';
 
-/** The backend for `method`. */
-export function backendFor(method: LocalMethod): Backend {
-  return method === 'process' ? processBackend : threadBackend;
-}
+export {
+  backendEntry,
+  capabilitiesOf,
+  checkMethod,
+  methodOfContext,
+  registeredMethods,
+} from './registry.ts';
+export type { BackendEntry, Capabilities } from './registry.ts';
 
-/** How many workers started from this thread are still running (both backends). */
+// The first registered method is the default one.
+registerBackend({
+  method: 'thread',
+  capabilities: {
+    sharesMemory: true,
+    sameHost: true,
+    canTransfer: true,
+    syncCalls: true,
+    ownProcess: false,
+  },
+  backend: threadBackend,
+});
+registerBackend({
+  method: 'process',
+  capabilities: {
+    sharesMemory: false,
+    sameHost: true,
+    canTransfer: false,
+    syncCalls: false,
+    ownProcess: true,
+  },
+  backend: processBackend,
+});
+
+/** How many workers started from this thread are still running (every backend). */
 export function liveWorkerCount(): number {
   return liveThreads.size + liveChildren.size;
+}
+
+/** The backend that starts `method`'s workers. */
+export function backendFor(method: Parameters<typeof backendEntry>[0]): Backend {
+  return backendEntry(method).backend;
 }
