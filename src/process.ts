@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
 import type { ResourceLimits } from 'node:worker_threads';
-import { backendFor } from './backends/index.ts';
+import { backendFor, capabilitiesOf } from './backends/index.ts';
 import type { LocalMethod, ProcessJob, Transferable, WorkerHandle } from './backends/types.ts';
 import { kRuntimeUrl } from './backends/urls.ts';
 import { BootstrapError, InvalidStateError } from './errors.ts';
@@ -234,7 +234,7 @@ export class Process<A extends unknown[] = unknown[]> {
       role: 'process',
     };
     const boot = { runtimeUrl: kRuntimeUrl, inherited, job: job.job };
-    if (method === 'process') {
+    if (!capabilitiesOf(method).sharesMemory) {
       // IPC serializes later, asynchronously: check now so a bad argument throws from start().
       try {
         serialize(boot);
@@ -274,7 +274,7 @@ export class Process<A extends unknown[] = unknown[]> {
     const overridden = this.run !== Process.prototype.run;
     if (overridden) {
       const cls = reduceClass(this.constructor as Function);
-      const fields = encode({ ...this }, method);
+      const fields = encode({ ...this }, capabilitiesOf(method));
       return {
         job: {
           kind: 'process',
@@ -287,7 +287,7 @@ export class Process<A extends unknown[] = unknown[]> {
       };
     }
     const target = this.#target === undefined ? null : reduceFunction(this.#target, 'the target');
-    const args = encode(this.#args, method);
+    const args = encode(this.#args, capabilitiesOf(method));
     return {
       job: { kind: 'process', target, args: args.value, walked: args.walked, subclass: null },
       transfer: args.transfer,

@@ -19,6 +19,7 @@ import {
   stopBroker,
   unpublishBuffer,
 } from '../src/shared/remote.ts';
+import { kAnotherProcess, kThisProcess } from '../src/reduction/values.ts';
 import { checkNoLeaks, waitUntil, withDeadline } from './helpers/contexts.ts';
 import { runScript } from './helpers/scripts.ts';
 import { Orphan, pingOrphan } from './fixtures/broker-orphan.ts';
@@ -160,7 +161,7 @@ describe('broker: handles in the owner process', () => {
     assert.equal(shareCore(counter.core), handle);
     assert.equal(coreFromHandle(handle), counter.core);
     assert.equal(isRemoteCore(counter.core), false);
-    const wire = reduceCore(counter.core, 'process');
+    const wire = reduceCore(counter.core, kAnotherProcess);
     assert.equal(wire.t, 'remote');
     assert.equal(reviveCore(wire), counter.core);
   });
@@ -174,7 +175,7 @@ describe('broker: handles in the owner process', () => {
 
   it('sends buffers, not handles, to threads', () => {
     const counter = new Counter();
-    const wire = reduceCore(counter.core, 'thread');
+    const wire = reduceCore(counter.core, kThisProcess);
     assert.equal(wire.t, 'local');
     const twin = reviveCore(wire);
     assert.notEqual(twin, counter.core);

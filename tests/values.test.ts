@@ -6,6 +6,8 @@ import { deserializeError, serializeError } from '../src/reduction/errors.ts';
 import {
   decode,
   encode,
+  kAnotherProcess,
+  kThisProcess,
   kReduce,
   noteReducible,
   registerReviver,
@@ -32,7 +34,7 @@ test('reducible objects become handles anywhere inside a value and are revived',
     s: new Set([new Token(3)]),
     plain: { x: 1 },
   };
-  const enc = encode(value, 'thread');
+  const enc = encode(value, kThisProcess);
   assert.equal(enc.walked, true);
   assert.ok(value.a[1] instanceof Token, 'the caller’s value is untouched');
   const out = decode(structuredClone(enc.value), enc.walked) as typeof value;
@@ -44,9 +46,9 @@ test('reducible objects become handles anywhere inside a value and are revived',
 
 test('transfer() marks fill the transfer list (threads) and are ignored across processes', () => {
   const bytes = mp.transfer(new Uint8Array(8));
-  const enc = encode({ bytes }, 'thread');
+  const enc = encode({ bytes }, kThisProcess);
   assert.deepEqual(enc.transfer, [bytes.buffer]);
-  assert.deepEqual(encode({ bytes }, 'process').transfer, []);
+  assert.deepEqual(encode({ bytes }, kAnotherProcess).transfer, []);
   assert.throws(() => mp.transfer(5 as never), { name: 'TypeError', message: /`value`/ });
 });
 
@@ -98,7 +100,7 @@ forEachContext('values in workers', (ctx, method) => {
 
 test('a handle that appears twice in one value revives once, to the same object', () => {
   const token = new Token(9);
-  const enc = encode([token, { again: token }], 'thread');
+  const enc = encode([token, { again: token }], kThisProcess);
   const [a, b] = decode(structuredClone(enc.value), enc.walked) as [Token, { again: Token }];
   assert.ok(a instanceof Token && a.id === 9);
   assert.equal(b.again, a);

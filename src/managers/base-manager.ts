@@ -1,7 +1,7 @@
 // BaseManager: starts an object server in a worker, registers shared types and creates their proxies.
 import { randomBytes } from 'node:crypto';
 import { serialize } from 'node:v8';
-import { backendFor } from '../backends/index.ts';
+import { backendFor, capabilitiesOf, methodOfContext } from '../backends/index.ts';
 import type { LocalMethod, WorkerHandle } from '../backends/types.ts';
 import { kRuntimeUrl } from '../backends/urls.ts';
 import { InvalidStateError, ProcessError } from '../errors.ts';
@@ -93,9 +93,7 @@ export class BaseManager implements AsyncDisposable {
     if (authkey !== undefined && !(authkey instanceof Uint8Array))
       invalidArg('authkey', 'a Uint8Array (a Buffer)', authkey);
     checkTimeout(shutdownTimeout, 'shutdownTimeout');
-    const method = typeof context === 'string' ? context : context?.method;
-    if (method !== undefined && method !== 'thread' && method !== 'process')
-      invalidArg('context', "a Context or 'thread' | 'process'", context);
+    const method = methodOfContext(context);
     this.#address = address ?? null;
     this.#authkey = authkey ? Uint8Array.from(authkey) : randomBytes(32);
     this.#method = method;
@@ -181,7 +179,7 @@ export class BaseManager implements AsyncDisposable {
     const initializer = options.initializer
       ? reduceFunction(options.initializer, 'the initializer')
       : null;
-    const initargs = encode(options.initargs ?? [], method);
+    const initargs = encode(options.initargs ?? [], capabilitiesOf(method));
     try {
       // Checked now: a thread's workerData is cloned at once, IPC would fail later, unseen.
       serialize(initargs.value);

@@ -4,6 +4,7 @@ import { DataCloneError } from '../errors.ts';
 import {
   cloneError,
   encode,
+  kAnotherProcess,
   kReduce,
   noteReducible,
   registerReviver,
@@ -31,7 +32,7 @@ export async function request(
   args: readonly unknown[],
   what: string,
 ): Promise<unknown> {
-  const encoded = encode(args, 'process');
+  const encoded = encode(args, kAnotherProcess);
   try {
     return await connectionTo(address, authkey).request({
       ...message,

@@ -8,7 +8,7 @@ import * as lib from '../errors.ts';
 import { type FnRef, reduceClass } from '../reduction/functions.ts';
 import { type SerializedError, serializeError } from '../reduction/errors.ts';
 import { reviveFunction } from '../reduction/revive.ts';
-import { decode, encode } from '../reduction/values.ts';
+import { decode, encode, kAnotherProcess } from '../reduction/values.ts';
 import { exitWorker, loadRevivers } from '../runtime/worker.ts';
 import { BaseProxy } from './proxy.ts';
 import {
@@ -266,7 +266,7 @@ function serveConnection(
     } catch (error) {
       return reply({ t: 'err', rid: request.rid, error: wireError(error), cls: errorClass(error) });
     }
-    const encoded = encode(value, 'process');
+    const encoded = encode(value, kAnotherProcess);
     let bytes: Buffer;
     try {
       bytes = frame({ t: 'ok', rid: request.rid, value: encoded.value, walked: encoded.walked });

@@ -1,4 +1,5 @@
 // The pool's eager jobs: apply (one task) and map/starmap (a whole input in chunks), settling a Promise or an AsyncResult.
+import { capabilitiesOf } from '../backends/index.ts';
 import type { TaskMode, Transferable } from '../backends/types.ts';
 import { AbortError } from '../errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
@@ -132,13 +133,14 @@ export function chunkTask(
   if (mode === 'map' && count >= kPackThreshold) {
     const packed = packNumbers(items, from, to);
     if (packed) {
-      const transfer: Transferable[] =
-        host.method === 'thread' ? [packed.buffer as ArrayBuffer] : [];
+      const transfer: Transferable[] = capabilitiesOf(host.method).canTransfer
+        ? [packed.buffer as ArrayBuffer]
+        : [];
       return new Task(fn, mode, packed, false, true, transfer, count, offset, timeout, owner, []);
     }
   }
   const slice = from === 0 && to === items.length ? items : items.slice(from, to);
-  const enc = encode(slice, host.method);
+  const enc = encode(slice, capabilitiesOf(host.method));
   return new Task(
     fn,
     mode,
@@ -167,9 +169,9 @@ export class ApplyJob extends BaseJob {
   ) {
     super(host, settle, options.signal);
     if (this.settled) return;
-    const enc = encode(args, host.method);
+    const enc = encode(args, capabilitiesOf(host.method));
     let transfer = enc.transfer;
-    if (options.transfer?.length && host.method === 'thread') {
+    if (options.transfer?.length && capabilitiesOf(host.method).canTransfer) {
       const extra = options.transfer.map((t) =>
         ArrayBuffer.isView(t) ? (t.buffer as ArrayBuffer) : t,
       );

@@ -193,12 +193,3 @@ export function checkTaskFunction(fn: unknown): void {
   if (typeof fn !== 'function' && !isFunctionRef(fn))
     invalidArg('fn', 'a function or mp.ref()', fn);
 }
-
-/** The start method named by a `context` option, or undefined when not given. */
-export function methodOfContext(context: unknown): LocalMethod | undefined {
-  if (context === undefined || context === null) return undefined;
-  if (context === 'thread' || context === 'process') return context;
-  const method = (context as { method?: unknown } | null)?.method;
-  if (typeof context === 'object' && (method === 'thread' || method === 'process')) return method;
-  invalidArg('context', "a Context or one of 'thread', 'process'", context);
-}

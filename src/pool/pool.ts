@@ -1,4 +1,5 @@
 // Pool: Python's multiprocessing.Pool over thread or process workers, where nothing is left hanging.
+import { capabilitiesOf, methodOfContext } from '../backends/index.ts';
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
@@ -25,7 +26,6 @@ import {
   checkKnownOptions,
   checkTaskFunction,
   kPoolOptionKeys,
-  methodOfContext,
   readCallOptions,
 } from './options.ts';
 import { Scheduler } from './scheduler.ts';
@@ -79,7 +79,7 @@ export class Pool extends EventEmitter implements AsyncDisposable {
     checkMayStartWorkers('pool');
     const init = initializer ? reduceFunction(initializer, 'the initializer') : null;
     // Every worker, replacements included, gets its own copy of initargs: nothing is transferred.
-    const args = encode(initargs, method);
+    const args = encode(initargs, capabilitiesOf(method));
     const job: PoolJob = {
       kind: 'pool',
       initializer: init,
@@ -87,8 +87,9 @@ export class Pool extends EventEmitter implements AsyncDisposable {
       walked: args.walked,
     };
     try {
-      if (method === 'process') serialize(job);
-      else structuredClone(job);
+      // Thread workers get it as workerData (structured clone); processes over IPC (v8 serialization).
+      if (capabilitiesOf(method).sharesMemory) structuredClone(job);
+      else serialize(job);
     } catch (e) {
       throw cloneError(e, 'the initializer', initargs);
     }

@@ -1,4 +1,5 @@
 // The pool's engine: its workers, its queue of tasks, and what happens when a worker finishes, fails or dies.
+import { capabilitiesOf } from '../backends/index.ts';
 import type { LocalMethod, PoolJob } from '../backends/types.ts';
 import { kRuntimeUrl } from '../backends/urls.ts';
 import { PoolTerminatedError, TimeoutError, WorkerDiedError } from '../errors.ts';
@@ -95,7 +96,8 @@ export class Scheduler implements JobHost, SlotHost {
     for (const slot of this.#slots) {
       if (slot.current) this.#settleTask(slot.current);
       slot.terminate();
-      if (this.method === 'process') setTimeout(() => slot.kill(), kKillGraceMs).unref();
+      if (capabilitiesOf(this.method).ownProcess)
+        setTimeout(() => slot.kill(), kKillGraceMs).unref();
     }
     const error = new PoolTerminatedError();
     for (const job of [...this.#jobs]) job.poolTerminated(error);

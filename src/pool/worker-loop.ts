@@ -8,7 +8,7 @@ import { getLogger } from '../logging.ts';
 import { serializeError } from '../reduction/errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
 import { reviveFunction, settleRevivals } from '../reduction/revive.ts';
-import { decode, encode } from '../reduction/values.ts';
+import { decode, encode, kAnotherProcess, kThisProcess } from '../reduction/values.ts';
 import { exitWorker, loadRevivers } from '../runtime/worker.ts';
 import { kPackThreshold } from './chunking.ts';
 
@@ -172,7 +172,7 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
       const buffer = (value as Float64Array).buffer as ArrayBuffer;
       channel.post(
         { t: 'done', id: msg.id, value, walked: false, packed: true },
-        dest === 'thread' ? [buffer] : undefined,
+        dest.canTransfer ? [buffer] : undefined,
       );
       return;
     }
@@ -214,7 +214,7 @@ async function runInitializer(job: PoolJob): Promise<void> {
 export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promise<void> {
   // A child process whose parent died has no one to work for.
   if (isMainThread) process.on('disconnect', () => process.exit(0));
-  const dest: Destination = isMainThread ? 'process' : 'thread';
+  const dest: Destination = isMainThread ? kAnotherProcess : kThisProcess;
   if (!isMainThread) watchStdio();
   // The parent sends nothing before 'ready', so the listener can wait for the initializer.
   try {

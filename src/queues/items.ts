@@ -1,6 +1,6 @@
 // Turning user items into what a channel stores and back: handles for library objects, DataCloneError for the rest.
 import { DataCloneError } from '../errors.ts';
-import { decode, encode } from '../reduction/values.ts';
+import { decode, encode, kAnotherProcess } from '../reduction/values.ts';
 import type { GetResult } from './channel-steps.ts';
 
 /** The encoded item and whether the receiver must rebuild handles in it. */
@@ -8,14 +8,14 @@ let lastWalked = false;
 
 /**
  * Encodes an item for a channel. Library objects inside it (a Lock, another Queue…) become
- * handles for the 'process' destination: they carry broker ids rather than SharedArrayBuffers,
+ * handles for another process: they carry broker ids rather than SharedArrayBuffers,
  * because channel records are v8-serialized bytes and v8 cannot write a SharedArrayBuffer.
  * Read {@link itemWalked} right after.
  */
 export function encodeItem(item: unknown): unknown {
   lastWalked = false;
   if (typeof item !== 'object' || item === null) return item;
-  const e = encode(item, 'process');
+  const e = encode(item, kAnotherProcess);
   lastWalked = e.walked;
   return e.value;
 }

@@ -4,8 +4,33 @@ import { describe } from '../validate.ts';
 import { deserializeError, serializeError, type SerializedError } from './errors.ts';
 import type { TransferListItem as Transferable } from 'node:worker_threads';
 
-/** Where an encoded value is going; decides what a handle carries (buffers or broker ids). */
-export type Destination = 'thread' | 'process';
+/**
+ * Where an encoded value is going, as the receiving side's capabilities: decides what a handle
+ * carries (the buffers themselves, or a handle that reaches them) and whether buffers move.
+ */
+export interface Destination {
+  /** The receiver shares this process's memory: SharedArrayBuffers arrive as the same memory. */
+  readonly sharesMemory: boolean;
+  /** The message can move ArrayBuffers instead of copying them. */
+  readonly canTransfer: boolean;
+}
+
+/**
+ * Another thread of this process.
+ * @example
+ * encode(args, kThisProcess)
+ */
+export const kThisProcess: Destination = Object.freeze({ sharesMemory: true, canTransfer: true });
+
+/**
+ * Any other process: the form every receiver can revive (handles, copies).
+ * @example
+ * encode(item, kAnotherProcess)
+ */
+export const kAnotherProcess: Destination = Object.freeze({
+  sharesMemory: false,
+  canTransfer: false,
+});
 
 /** Implemented by library objects that travel as handles (queues, locks, shared values…). */
 export interface Reducible {
@@ -91,7 +116,7 @@ export function encode(value: unknown, destination: Destination): Encoded {
     if (seen.has(v)) return seen.get(v);
     if (transferMarks.has(v)) {
       const buffer = v instanceof ArrayBuffer ? v : (v as ArrayBufferView).buffer;
-      if (destination === 'thread' && buffer instanceof ArrayBuffer && !list.includes(buffer))
+      if (destination.canTransfer && buffer instanceof ArrayBuffer && !list.includes(buffer))
         list.push(buffer);
       seen.set(v, v);
       return v;

@@ -7,6 +7,7 @@
 // what is left when the worker ends abnormally.
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { state } from './state.ts';
+import { kAnotherProcess, kThisProcess, type Destination } from '../reduction/values.ts';
 
 type Releaser = (state: any) => void;
 const releasers = new Map<string, Releaser>();
@@ -16,8 +17,6 @@ let nextId = 0;
 export function registerReleaser(kind: string, release: Releaser): void {
   releasers.set(kind, release);
 }
-
-type Destination = 'thread' | 'process';
 
 function post(msg: object): void {
   if (isMainThread) process.send?.(msg);
@@ -35,7 +34,7 @@ export function reportHolding(
 ): number | null {
   if (state().isMain || (!isMainThread && !parentPort)) return null;
   const id = ++nextId;
-  post({ t: 'hold', id, kind, state: describe(isMainThread ? 'process' : 'thread') });
+  post({ t: 'hold', id, kind, state: describe(isMainThread ? kAnotherProcess : kThisProcess) });
   return id;
 }
 

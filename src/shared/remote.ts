@@ -146,7 +146,7 @@ export function coreFromHandle(handle: CoreHandle): SharedCore {
 export function reduceCore(core: SharedCore, destination: Destination): CoreWire {
   const remote = remoteHandleOf(core);
   if (remote) return { t: 'remote', handle: remote };
-  if (destination === 'thread') return { t: 'local', kind: core.kind, state: core.state };
+  if (destination.sharesMemory) return { t: 'local', kind: core.kind, state: core.state };
   return { t: 'remote', handle: shareCore(core) };
 }
 
