@@ -24,7 +24,10 @@ import { SharedMemory } from './shared-memory.ts';
 import { ShareableList } from './shareable-list.ts';
 import { Manager as startManager, type SyncManager } from './managers/sync-manager.ts';
 import type { ManagerOptions } from './managers/base-manager.ts';
-import { assignMethod, fixMethod, kAllMethods, peekMethod } from './runtime/start-method.ts';
+import { assignMethod, fixMethod, peekMethod } from './runtime/start-method.ts';
+import { backendEntry, checkMethod, registeredMethods } from './backends/index.ts';
+import { bindClass, bindFunction, setDefaultProvider } from './shared/binding.ts';
+import type { SharedMemoryMode } from './shared/provider.ts';
 import type { LocalMethod } from './backends/types.ts';
 import { checkKnown, checkOneOf, checkOptions } from './validate.ts';
 
@@ -48,6 +51,13 @@ export class Context {
   /** `Pool` bound to this context. */
   readonly Pool: typeof BasePool;
 
+  /**
+   * How this context's primitives reach their memory: `'local'` (threads share this process's
+   * SharedArrayBuffers) or `'broker'` (child processes reach them through a broker thread of the
+   * process that owns them).
+   */
+  readonly sharedMemory: SharedMemoryMode;
+
   constructor(method: StartMethod) {
     this.method = method;
     this.Process = class Process<A extends unknown[] = unknown[]> extends BaseProcess<A> {
@@ -56,6 +66,26 @@ export class Context {
     this.Pool = class Pool extends BasePool {
       static override readonly [kContextMethod]: LocalMethod | undefined = method;
     };
+    // Every primitive made through this context gets its core from the context's provider.
+    const cores = backendEntry(method).cores();
+    this.sharedMemory = cores.mode;
+    this.Queue = bindClass(Queue, cores);
+    this.JoinableQueue = bindClass(JoinableQueue, cores);
+    this.SimpleQueue = bindClass(SimpleQueue, cores);
+    this.Pipe = bindFunction(Pipe, cores);
+    this.Lock = bindClass(Lock, cores);
+    this.RLock = bindClass(RLock, cores);
+    this.Semaphore = bindClass(Semaphore, cores);
+    this.BoundedSemaphore = bindClass(BoundedSemaphore, cores);
+    this.Condition = bindClass(Condition, cores);
+    this.Event = bindClass(Event, cores);
+    this.Barrier = bindClass(Barrier, cores);
+    this.Value = bindFunction(Value, cores);
+    this.RawValue = bindFunction(RawValue, cores);
+    this.Array = bindFunction(SharedArray, cores);
+    this.RawArray = bindFunction(RawArray, cores);
+    this.SharedMemory = bindClass(SharedMemory, cores);
+    this.ShareableList = bindClass(ShareableList, cores);
   }
 
   /** See {@link cpuCount}. */
@@ -77,43 +107,43 @@ export class Context {
   /** See {@link transfer}. */
   readonly transfer = transfer;
   /** See {@link Queue}. */
-  readonly Queue = Queue;
+  readonly Queue: typeof Queue;
   /** See {@link JoinableQueue}. */
-  readonly JoinableQueue = JoinableQueue;
+  readonly JoinableQueue: typeof JoinableQueue;
   /** See {@link SimpleQueue}. */
-  readonly SimpleQueue = SimpleQueue;
+  readonly SimpleQueue: typeof SimpleQueue;
   /** See {@link Pipe}. */
-  readonly Pipe = Pipe;
+  readonly Pipe: typeof Pipe;
   /** See {@link wait}. */
   readonly wait = wait;
   /** See {@link getAllStartMethods}. */
   readonly getAllStartMethods = getAllStartMethods;
   /** See {@link Lock}. */
-  readonly Lock = Lock;
+  readonly Lock: typeof Lock;
   /** See {@link RLock}. */
-  readonly RLock = RLock;
+  readonly RLock: typeof RLock;
   /** See {@link Semaphore}. */
-  readonly Semaphore = Semaphore;
+  readonly Semaphore: typeof Semaphore;
   /** See {@link BoundedSemaphore}. */
-  readonly BoundedSemaphore = BoundedSemaphore;
+  readonly BoundedSemaphore: typeof BoundedSemaphore;
   /** See {@link Condition}. */
-  readonly Condition = Condition;
+  readonly Condition: typeof Condition;
   /** See {@link Event}. */
-  readonly Event = Event;
+  readonly Event: typeof Event;
   /** See {@link Barrier}. */
-  readonly Barrier = Barrier;
+  readonly Barrier: typeof Barrier;
   /** See {@link Value}. */
-  readonly Value = Value;
+  readonly Value: typeof Value;
   /** See {@link RawValue}. */
-  readonly RawValue = RawValue;
+  readonly RawValue: typeof RawValue;
   /** See {@link SharedArray}. */
-  readonly Array = SharedArray;
+  readonly Array: typeof SharedArray;
   /** See {@link RawArray}. */
-  readonly RawArray = RawArray;
+  readonly RawArray: typeof RawArray;
   /** See {@link SharedMemory}. */
-  readonly SharedMemory = SharedMemory;
+  readonly SharedMemory: typeof SharedMemory;
   /** See {@link ShareableList}. */
-  readonly ShareableList = ShareableList;
+  readonly ShareableList: typeof ShareableList;
   /** Starts a SyncManager whose server runs in this context (see {@link startManager}). */
   readonly Manager = (options?: Omit<ManagerOptions, 'context'>): Promise<SyncManager> =>
     startManager({ ...options, context: this.method });
@@ -176,7 +206,7 @@ export function setStartMethod(
   options: { force?: boolean } = {},
 ): void {
   checkKnown(options, 'options', ['force']);
-  if (method !== null) checkOneOf(method, 'method', kAllMethods);
+  if (method !== null) checkMethod(method, 'method');
   if (peekMethod() !== null && !options.force) {
     throw new InvalidStateError('context has already been set', 'ERR_CONTEXT_ALREADY_SET');
   }
@@ -200,6 +230,11 @@ export function getStartMethod(options: { allowNone?: boolean } = {}): StartMeth
  * mp.getAllStartMethods() // ['thread', 'process']
  */
 export function getAllStartMethods(): StartMethod[] {
-  const first = peekMethod() ?? 'thread';
-  return [first, ...kAllMethods.filter((m) => m !== first)];
+  const all = registeredMethods();
+  const first = peekMethod() ?? all[0]!;
+  return [first, ...all.filter((m) => m !== first)];
 }
+
+// Module-level primitives (`new mp.Lock()`) are the default context's: its provider, read at each
+// construction without fixing the default method (setStartMethod may still choose it).
+setDefaultProvider(() => backendEntry(peekMethod() ?? registeredMethods()[0]!).cores());

@@ -7,7 +7,7 @@ import {
   reduceCore,
   registerPrimitive,
   type CoreHandle,
-} from './synchronize/travel.ts';
+} from './shared/travel.ts';
 import { BufferCore, type BufferCoreApi } from './shared/element-cores.ts';
 import {
   allocate,

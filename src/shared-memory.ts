@@ -4,14 +4,16 @@ import { inspect } from 'node:util';
 import { kReduce, noteReducible, type Destination } from './reduction/values.ts';
 import type { BufferCoreApi } from './shared/element-cores.ts';
 import type { AnyTypedArray } from './shared/typecodes.ts';
-import { bufferCore, createBuffer, lookupBuffer, unpublishBuffer } from './shared/remote.ts';
+import type { BufferCore } from './shared/buffer-core.ts';
+import { activeProvider } from './shared/binding.ts';
+import type { NamedBuffers } from './shared/provider.ts';
 import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared/remote-array.ts';
-import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './synchronize/travel.ts';
+import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './shared/travel.ts';
 import { checkBoolean, checkInteger, checkKnown, checkString, invalidArg } from './validate.ts';
 
-/** The broker's byte core of a named buffer, as a child process sees it. */
-type NamedCore = ReturnType<typeof bufferCore>;
+/** The byte core of a named buffer, as a process that cannot map it sees it. */
+type NamedCore = BufferCore;
 
 // Element access for the index-compatible proxy over a named buffer's core in a child process.
 function bytesOf(core: NamedCore): BufferCoreApi {
@@ -52,6 +54,8 @@ let adopting: ShmState & { revived: SharedCore } = null!;
 export class SharedMemory {
   readonly #name: string;
   readonly #size: number;
+  // The registry of names this block lives in (its provider's).
+  readonly #names: NamedBuffers = activeProvider().names();
   // Here: the memory itself (root process) or the broker's core over it (child process).
   readonly #memory: SharedArrayBuffer | NamedCore;
   #core: NamedCore | null = null;
@@ -85,7 +89,7 @@ export class SharedMemory {
           );
         }
         const chosen = name ?? `psm_${randomBytes(4).toString('hex')}`;
-        this.#memory = createBuffer(chosen, size); // FileExistsError when taken
+        this.#memory = this.#names.create(chosen, size); // FileExistsError when taken
         this.#name = chosen;
         this.#size = size;
       } else {
@@ -96,7 +100,7 @@ export class SharedMemory {
             name,
           );
         }
-        this.#memory = lookupBuffer(name); // FileNotFoundError when missing
+        this.#memory = this.#names.lookup(name); // FileNotFoundError when missing
         this.#name = name;
         this.#size =
           this.#memory instanceof SharedArrayBuffer
@@ -127,7 +131,7 @@ export class SharedMemory {
 
   /** The byte core (for bulk reads and writes that work in a child process too). */
   get core(): NamedCore {
-    if (this.#memory instanceof SharedArrayBuffer) this.#core ??= bufferCore(this.#memory);
+    if (this.#memory instanceof SharedArrayBuffer) this.#core ??= this.#names.bytes(this.#memory);
     return this.#core ?? (this.#memory as NamedCore);
   }
 
@@ -138,7 +142,7 @@ export class SharedMemory {
 
   /** Removes the name; a second unlink() throws FileNotFoundError, as on POSIX. */
   unlink(): void {
-    unpublishBuffer(this.#name); // FileNotFoundError when already unlinked
+    this.#names.unlink(this.#name); // FileNotFoundError when already unlinked
   }
 
   [kReduce](destination: Destination): { kind: string; state: ShmState } {

@@ -10,7 +10,7 @@ import {
   reduceCore,
   registerPrimitive,
   type CoreHandle,
-} from './synchronize/travel.ts';
+} from './shared/travel.ts';
 import { checkKnown, invalidArg } from './validate.ts';
 import {
   BufferCore,

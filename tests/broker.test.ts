@@ -7,18 +7,17 @@ import { join } from 'node:path';
 import * as mp from '../src/index.ts';
 import {
   brokerDirectory,
-  callSignal,
   coreFromHandle,
   createBuffer,
   isRemoteCore,
   lookupBuffer,
   publishBuffer,
-  reduceCore,
-  reviveCore,
   shareCore,
   stopBroker,
   unpublishBuffer,
-} from '../src/shared/remote.ts';
+} from '../src/broker/provider.ts';
+import { reduceCore, reviveCore } from '../src/shared/travel.ts';
+import { callSignal } from '../src/shared/call-context.ts';
 import { kAnotherProcess, kThisProcess } from '../src/reduction/values.ts';
 import { checkNoLeaks, waitUntil, withDeadline } from './helpers/contexts.ts';
 import { runScript } from './helpers/scripts.ts';

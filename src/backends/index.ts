@@ -3,6 +3,7 @@ import { liveChildren, processBackend } from './process.ts';
 import { backendEntry, registerBackend } from './registry.ts';
 import type { Backend } from './types.ts';
 import { liveThreads, threadBackend } from './thread.ts';
+import { brokerCores, localCores } from '../shared/providers.ts';
 
 export {
   backendEntry,
@@ -24,6 +25,8 @@ registerBackend({
     ownProcess: false,
   },
   backend: threadBackend,
+  // Threads share this process's memory: primitives are plain SharedArrayBuffers.
+  cores: () => localCores,
 });
 registerBackend({
   method: 'process',
@@ -35,6 +38,8 @@ registerBackend({
     ownProcess: true,
   },
   backend: processBackend,
+  // Children reach this process's buffers through the broker thread.
+  cores: () => brokerCores,
 });
 
 /** How many workers started from this thread are still running (every backend). */

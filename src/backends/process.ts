@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import type { Backend, FromWorker, ToWorker, Transferable } from './types.ts';
 import { kEntryUrl } from './urls.ts';
 import { HoldingLedger } from '../runtime/holdings.ts';
-import { brokerEnvironment } from '../shared/remote.ts';
+import { brokerEnvironment } from '../broker/provider.ts';
 
 /** Child processes of this thread that have not exited yet (tests check none are left behind). */
 export const liveChildren = new Set<ChildProcess>();

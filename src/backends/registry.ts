@@ -1,5 +1,6 @@
 // The registry of start methods: each backend registers once, with the capabilities the rest of the library asks about.
 import { invalidArg } from '../validate.ts';
+import type { CoreProvider } from '../shared/provider.ts';
 import type { Backend, LocalMethod } from './types.ts';
 
 /**
@@ -36,6 +37,11 @@ export interface BackendEntry {
   readonly capabilities: Capabilities;
   /** The backend that starts its workers. */
   readonly backend: Backend;
+  /**
+   * The core provider of its primitives: where their memory comes from and how they reach its
+   * workers (asked on first use, so a provider that needs set-up can decide then).
+   */
+  cores(): CoreProvider;
 }
 
 const entries = new Map<LocalMethod, BackendEntry>();

@@ -5,6 +5,7 @@ import { deserializeError } from '../reduction/errors.ts';
 import { type CoreHandle, type ReplyFrame, decodeBody, encodeFrame } from './protocol.ts';
 import { FrameSocket } from './socket.ts';
 import { SyncBridge } from './sync-bridge.ts';
+import { runBeforeBlocking } from '../shared/blocking-hooks.ts';
 
 /** Where a remote core keeps its handle. */
 export const kRemoteHandle = Symbol('multiprocessing-ts.remote-handle');
@@ -104,30 +105,8 @@ export function callAsync(
  * @example
  * callSync(handle, 'release', [owner])
  */
-// Run before this thread blocks on the broker: a child's buffered queue puts must leave first,
-// or the process it waits for may be waiting for them (see queues/feeder.ts).
-const beforeBlocking = new Set<() => void>();
-let flushing = false;
-
-/**
- * Registers `hook` to run before every blocking call from this thread (not re-entered from
- * within a hook's own blocking calls).
- * @example
- * onBeforeBlockingCall(() => feeder.flush())
- */
-export function onBeforeBlockingCall(hook: () => void): void {
-  beforeBlocking.add(hook);
-}
-
 export function callSync(handle: CoreHandle, method: string, args: readonly unknown[]): unknown {
-  if (beforeBlocking.size > 0 && !flushing) {
-    flushing = true;
-    try {
-      for (const hook of beforeBlocking) hook();
-    } finally {
-      flushing = false;
-    }
-  }
+  runBeforeBlocking();
   return syncBridge(handle).call(handle.id, method, args);
 }
 

@@ -27,8 +27,8 @@ import { DataCloneError, FileExistsError, FileNotFoundError } from '../errors.ts
 import { serializeError } from '../reduction/errors.ts';
 import { type CoreState, type SharedCore, createCore, hasCore } from '../shared/core.ts';
 import { ensureTypeScript } from '../backends/ts-support.mjs';
-import { BufferCore, kBufferKind } from './buffer-core.ts';
-import { type BrokerCall, withCall } from './call-context.ts';
+import { BufferCore, kBufferKind } from '../shared/buffer-core.ts';
+import { type BrokerCall, withCall } from '../shared/call-context.ts';
 import type { BrokerData } from './host.ts';
 import {
   type CallFrame,

@@ -9,7 +9,7 @@ import { deadlineOf, now, remaining, waitSync as futexWaitSync } from '../shared
 import { ChannelSteps, type GetResult, Role, Status, kEmpty } from './channel-steps.ts';
 import { getAsync, joinAsync, pollAsync, putAsync } from './channel-async.ts';
 import { H } from './ring.ts';
-import { callSignal } from '../broker/call-context.ts';
+import { callSignal } from '../shared/call-context.ts';
 
 /** Blocks until `h[slot]` is no longer `seen`, a notify, or the deadline. */
 function waitSync(h: Int32Array, slot: number, seen: number, deadline: number): void {

@@ -11,7 +11,7 @@
 import { serialize } from 'node:v8';
 import type { Channel } from './share.ts';
 import { Status } from './channel-steps.ts';
-import { onBeforeBlockingCall } from '../broker/client.ts';
+import { onBeforeBlockingCall } from '../shared/blocking-hooks.ts';
 
 const kBatch = 4096;
 type Item = readonly [value: unknown, walked: boolean];

@@ -1,6 +1,6 @@
-// Where a channel core comes from and how it travels: local buffers in threads, the broker for child processes.
+// Where a channel core comes from and how it travels: its provider's wire form, with a put buffer where calls travel.
 import type { Destination } from '../reduction/values.ts';
-import { type CoreWire, isRemoteCore, reduceCore, reviveCore } from '../shared/remote.ts';
+import { type CoreWire, isRealCore, reduceCore, reviveCore } from '../shared/travel.ts';
 import { ChannelCore } from './channel.ts';
 import { type ChannelMeta, createChannelState } from './ring.ts';
 import { unwrapFeeder, withFeeder } from './feeder.ts';
@@ -39,7 +39,5 @@ export function reviveChannel(handle: ChannelHandle): Channel {
   const core = reviveCore(handle) as Channel;
   const meta = core.state.meta as ChannelMeta;
   // In a child process, puts into an unbounded queue are buffered and sent in batches.
-  return isRemoteCore(core) && meta.mode === 'queue' && meta.maxsize === 0
-    ? withFeeder(core)
-    : core;
+  return !isRealCore(core) && meta.mode === 'queue' && meta.maxsize === 0 ? withFeeder(core) : core;
 }

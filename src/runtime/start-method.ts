@@ -1,8 +1,6 @@
 // The default start method of this thread: fixed on first use, changed only by setStartMethod.
 import type { LocalMethod } from '../backends/types.ts';
-
-/** The start methods this build can run. */
-export const kAllMethods: readonly LocalMethod[] = ['thread', 'process'];
+import { registeredMethods } from '../backends/registry.ts';
 
 const kKey = Symbol.for('multiprocessing-ts.start-method');
 type Slot = { method: LocalMethod | null };
@@ -17,9 +15,12 @@ export function peekMethod(): LocalMethod | null {
   return slot().method;
 }
 
-/** The default method, fixing it to 'thread' if nothing has chosen one (Python fixes it on first use). */
+/**
+ * The default method, fixing it to the first registered one (threads) if nothing has chosen one
+ * (Python fixes it on first use).
+ */
 export function fixMethod(): LocalMethod {
-  return (slot().method ??= 'thread');
+  return (slot().method ??= registeredMethods()[0]!);
 }
 
 /** Sets (or, with null, clears) the default method. */

@@ -17,7 +17,7 @@
 // In a child process a core is a *remote core*: an object with the same method names whose
 // calls travel to the broker (async methods as async RPC, the others as blocking RPC through
 // the child's helper thread). The public class cannot tell the difference. How a primitive
-// travels (reduceCore/reviveCore), named buffers, and the broker's rules: src/shared/remote.ts.
+// travels (reduceCore/reviveCore), named buffers, and the broker's rules: src/broker/provider.ts.
 // (Broker engineer, additive: registerCore takes an optional module URL; coreModuleUrl, hasCore.)
 import { threadId } from 'node:worker_threads';
 

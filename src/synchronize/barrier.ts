@@ -8,7 +8,7 @@ import { reviveFunction } from '../reduction/revive.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkInteger, checkKnown, checkTimeout, invalidArg } from '../validate.ts';
 import { BarrierCore, type BarrierCoreApi } from './barrier-core.ts';
-import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from '../shared/travel.ts';
 
 /** Options of {@link Barrier}. */
 export interface BarrierOptions {

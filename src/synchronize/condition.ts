@@ -2,13 +2,13 @@
 import { inspect } from 'node:util';
 import { InvalidStateError } from '../errors.ts';
 import { createCore, registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
-import { callSignal } from '../shared/remote.ts';
+import { callSignal } from '../shared/call-context.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkFunction, checkInteger, checkTimeout, invalidArg } from '../validate.ts';
 import { Lock, RLock, lockCoreOf, type AcquireOptions } from './lock.ts';
 import type { MutexCore } from './mutex-core.ts';
-import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from '../shared/travel.ts';
 
 // Word layout. A waiter takes ticket NEXT++ and counts itself in SLEEPING (holding the lock).
 // notify(n) turns up to n sleepers into TOKENS and sets HORIZON = NEXT: only tickets below the

@@ -1,11 +1,11 @@
 // Event: a flag word that waiters sleep on (set() never blocks), and the public class.
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
-import { callSignal } from '../shared/remote.ts';
+import { callSignal } from '../shared/call-context.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkTimeout } from '../validate.ts';
-import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from '../shared/travel.ts';
 
 const kFlag = 0;
 

@@ -6,7 +6,13 @@ import { MutexCore, kCount, kOwner, kState, type LockCoreApi } from './mutex-cor
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { state as runtimeState } from '../runtime/state.ts';
 import { checkBoolean, checkFunction, checkKnown, checkTimeout } from '../validate.ts';
-import { isLocal, markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+import {
+  isLocal,
+  markLocal,
+  reduceCore,
+  registerPrimitive,
+  type CoreHandle,
+} from '../shared/travel.ts';
 
 /** Something with acquire/release: the locks and semaphores. */
 interface Acquirable {

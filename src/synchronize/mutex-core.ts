@@ -1,7 +1,7 @@
 // Drepper's 3-state futex mutex with owner words: the algorithm under Lock and RLock, local or through the broker.
 import { InvalidStateError } from '../errors.ts';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
-import { callSignal } from '../shared/remote.ts';
+import { callSignal } from '../shared/call-context.ts';
 import {
   clearOwner,
   deadlineOf,

@@ -1,13 +1,13 @@
 // Semaphore and BoundedSemaphore: a counter core with futex sleeps, and the public classes.
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
-import { callSignal } from '../shared/remote.ts';
+import { callSignal } from '../shared/call-context.ts';
 import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkInteger, outOfRange } from '../validate.ts';
 import { acquireTimeout, holding, holdingSync, type AcquireOptions } from './lock.ts';
 import { releasedTooManyTimes } from './mutex-core.ts';
-import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
+import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from '../shared/travel.ts';
 
 // Word layout: the value, how many threads may be sleeping on it, the bound (-1: none).
 const kValue = 0;

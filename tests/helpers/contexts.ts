@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { liveWorkerCount } from '../../src/backends/index.ts';
 import * as mp from '../../src/index.ts';
 import { existsSync } from 'node:fs';
-import { brokerDirectory, stopBroker } from '../../src/shared/remote.ts';
+import { brokerDirectory, stopBroker } from '../../src/broker/provider.ts';
 
 /** The contexts every suite runs under. */
 export const kContexts = ['thread', 'process'] as const;

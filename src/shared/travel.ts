@@ -1,11 +1,13 @@
-// How shared primitives travel: each handle carries its core's wire form (src/shared/remote.ts).
-import type { SharedCore } from '../shared/core.ts';
-import { isRemoteCore, reduceCore, reviveCore, type CoreWire } from '../shared/remote.ts';
+// How shared primitives travel: each handle carries its core's wire form, made and revived by the core's provider.
+import type { SharedCore } from './core.ts';
+import { type CoreWire, isRealCore, reduceCore, reviveCore } from './provider.ts';
+import './providers.ts';
 import { noteReducible, registerReviver } from '../reduction/values.ts';
 
-export { reduceCore };
+export { reduceCore, reviveCore, isRealCore };
+export type { CoreProvider, CoreWire } from './provider.ts';
 
-/** What a primitive's handle carries for its core: its buffers (thread) or a broker handle (process). */
+/** What a primitive's handle carries for its core (its provider's wire form). */
 export type CoreHandle = CoreWire;
 
 /**
@@ -19,12 +21,12 @@ export function markLocal<C extends SharedCore>(core: C): C {
 }
 
 /**
- * Whether `core` runs here over real shared memory (not a remote core of a child process).
+ * Whether `core` runs here over real shared memory (not a core whose calls travel elsewhere).
  * @example
  * const fast = isLocal(core) ? (core as MutexCore).words : null
  */
 export function isLocal(core: SharedCore): boolean {
-  return !isRemoteCore(core);
+  return isRealCore(core);
 }
 
 /**

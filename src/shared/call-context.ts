@@ -1,4 +1,4 @@
-// The broker call being dispatched right now, so a core can learn that its caller went away.
+// The remote call a core method is running for right now, so a waiting core can learn that its caller went away.
 
 /** One call the broker runs for a child; its controller is created only if the core asks for it. */
 export interface BrokerCall {

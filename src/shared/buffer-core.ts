@@ -1,5 +1,5 @@
 // The core of a named shared buffer: byte reads and writes that work locally and, through the broker, from children.
-import { type CoreState, type SharedCore, registerCore } from '../shared/core.ts';
+import { type CoreState, type SharedCore, registerCore } from './core.ts';
 import { checkInteger, describe, outOfRange } from '../validate.ts';
 
 /** Registry kind of {@link BufferCore}. */

@@ -1,31 +1,25 @@
-// How a shared primitive's core reaches other threads and processes: the API every primitive's reduce/revive uses.
+// The broker core provider: how a core of this process reaches other processes through the broker thread, and remote cores there.
 //
-// For primitive authors (Sync, Queue engineers), the whole story in one place:
+// The whole story, for authors of primitives and of other providers:
 //
-// 1. Travel. In `[kReduce](destination)` and the reviver, write one line each:
-//
-//      [kReduce](destination: Destination) {
-//        return { kind: 'Lock', state: reduceCore(this.#core, destination) };
-//      }
-//      registerReviver('Lock', (wire: CoreWire) => Lock[kFromCore](reviveCore(wire)));
-//
-//    To a thread, the wire carries the buffers themselves (`{ t: 'local', kind, state }`); the
-//    receiving thread runs `createCore` over the same memory. To a child process it carries a
-//    small handle (`{ t: 'remote', handle }`): the owner registers the core with its broker
-//    thread (started lazily), and the child gets a *remote core*. A remote core travels on as
-//    the same handle (grandchildren, and threads of a child, talk to the owner's broker
-//    directly). A handle that comes back to its owner process revives as a core over the
-//    original buffers.
+// 1. Travel. A primitive's `[kReduce](destination)` returns `reduceCore(core, destination)` and
+//    its reviver calls `reviveCore(wire)` (src/shared/provider.ts); the core's provider decides
+//    the form. A core over this process's buffers (the local provider) goes to a thread as its
+//    buffers, and to another process as a broker handle (`{ t: 'remote', handle }`): the owner
+//    registers the core with its broker thread (started lazily), and the other process gets a
+//    *remote core*. A remote core travels on as the same handle (grandchildren, and threads of
+//    a child, talk to the owner's broker directly). A handle that comes back to its owner
+//    process revives as a core over the original buffers.
 //
 // 2. Remote cores (in a child). Same method names as the real core: `xAsync(...)` → async RPC
-//    (a Promise); any other method → blocking RPC (the calling thread sleeps in Atomics.wait
-//    while a helper thread does the round trip). The broker runs `xSync` as its `xAsync` twin
-//    when there is one, and `xAsync` as plain `x` when the core has no `xAsync` (so a child can
-//    call any plain method without blocking: `await core.releaseAsync(owner)`). `core.kind` and `core.state.meta` are local; `core.state.buffers` is
-//    empty — test `isRemoteCore(core)` for a different fast path. Property reads other than
-//    kind/state are methods: a core must not expose plain data fields that callers read.
-//    Arguments and results must be structured-cloneable (v8 serialization); no functions, no
-//    SharedArrayBuffers, no other cores.
+//    (a Promise); any other method → blocking RPC (the calling thread sleeps while a helper
+//    thread does the round trip). The broker runs `xSync` as its `xAsync` twin when there is
+//    one, and `xAsync` as plain `x` when the core has no `xAsync` (so a child can call any plain
+//    method without blocking: `await core.releaseAsync(owner)`). `core.kind` and
+//    `core.state.meta` are local; `core.state.buffers` is empty — `isRealCore(core)` is false.
+//    Property reads other than kind/state are methods: a core must not expose plain data
+//    fields that callers read. Arguments and results must be structured-cloneable (v8
+//    serialization); no functions, no SharedArrayBuffers, no other cores.
 //
 // 3. Errors. What a core method throws in the broker arrives with its class (library and
 //    built-in classes; others as Error with the same name) and `code`. When the broker is
@@ -33,15 +27,17 @@
 //    `InvalidStateError` with code `ERR_BROKER_GONE` — never hang.
 //
 // 4. A child that dies while the broker waits for it: inside an `xAsync` run for a child,
-//    `callSignal()` returns an AbortSignal that aborts when that child disconnects. A waiting
-//    method that takes something on success (a lock, a queue item) should read it synchronously
-//    at its start and stop waiting on abort, or a dead child may end up holding the lock.
+//    `callSignal()` (src/shared/call-context.ts) returns an AbortSignal that aborts when that
+//    child disconnects. A waiting method that takes something on success (a lock, a queue item)
+//    should read it synchronously at its start and stop waiting on abort, or a dead child may
+//    end up holding the lock.
 //
 // 5. Named buffers (SharedMemory by name): see publishBuffer / createBuffer / lookupBuffer /
-//    unpublishBuffer below. Errors: FileExistsError (ERR_FILE_EXISTS), FileNotFoundError
-//    (ERR_FILE_NOT_FOUND) from src/errors.ts, as Python's. The registry lives in the root
-//    process's broker; a child finds it through the MULTIPROCESSING_TS_BROKER variable it
-//    inherits (see brokerEnvironment(): the process backend should add it to every fork).
+//    unpublishBuffer below, offered to primitives as the provider's `names()`. Errors:
+//    FileExistsError (ERR_FILE_EXISTS), FileNotFoundError (ERR_FILE_NOT_FOUND) from
+//    src/errors.ts, as Python's. The registry lives in the root process's broker; a child finds
+//    it through the MULTIPROCESSING_TS_BROKER variable it inherits (brokerEnvironment(), which
+//    the process backend adds to every fork).
 //
 // 6. Cost. From a child, one call is one socket round trip to the owner's broker thread
 //    (about the raw Unix-socket round trip for async calls; a blocking call adds two thread
@@ -53,11 +49,18 @@
 //    owner cannot know when the last child drops its handle). Handles minted before
 //    stopBroker() are stale afterwards: calls through them fail with ERR_BROKER_GONE.
 import { isMainThread } from 'node:worker_threads';
-import type { Destination } from '../reduction/values.ts';
-import { type CoreState, type SharedCore, createCore } from './core.ts';
-import { BufferCore } from '../broker/buffer-core.ts';
-import { callSync, remoteCore, remoteHandleOf } from '../broker/client.ts';
-import type { CoreHandle } from '../broker/protocol.ts';
+import { type CoreState, type SharedCore, createCore } from '../shared/core.ts';
+import { kLocalMemory } from '../shared/memory.ts';
+import { carryLocalCoresWith } from '../shared/local-provider.ts';
+import {
+  type CoreProvider,
+  type CoreWire,
+  type NamedBuffers,
+  registerProvider,
+} from '../shared/provider.ts';
+import { BufferCore } from '../shared/buffer-core.ts';
+import { callSync, remoteCore, remoteHandleOf } from './client.ts';
+import type { CoreHandle } from './protocol.ts';
 import {
   brokerGeneration,
   brokerRunning,
@@ -65,19 +68,19 @@ import {
   kBrokerEnv,
   registerWithBroker,
   requestBroker,
-} from '../broker/host.ts';
+} from './host.ts';
 import { checkInteger, checkString, invalidArg } from '../validate.ts';
 import { state } from '../runtime/state.ts';
 
-export type { CoreHandle } from '../broker/protocol.ts';
-export { callSignal } from '../broker/call-context.ts';
-export { BufferCore, type BufferMeta, kBufferKind } from '../broker/buffer-core.ts';
-export { stopBroker, brokerDirectory, brokerEnvironment } from '../broker/host.ts';
+export type { CoreHandle } from './protocol.ts';
+export { BufferCore, type BufferMeta, kBufferKind } from '../shared/buffer-core.ts';
+export { stopBroker, brokerDirectory, brokerEnvironment } from './host.ts';
 
-/** A core on the wire: its buffers (to a thread of the owner process) or its broker handle. */
-export type CoreWire =
-  | { readonly t: 'local'; readonly kind: string; readonly state: CoreState }
-  | { readonly t: 'remote'; readonly handle: CoreHandle };
+/** A broker handle on the wire. */
+export interface RemoteWire extends CoreWire {
+  readonly t: 'remote';
+  readonly handle: CoreHandle;
+}
 
 interface Shared {
   readonly handle: CoreHandle;
@@ -135,35 +138,6 @@ export function coreFromHandle(handle: CoreHandle): SharedCore {
   coresById.set(handle.id, new WeakRef(core));
   sharedCores.set(core, { handle, generation: brokerGeneration() });
   return core;
-}
-
-/**
- * The wire form of `core` for `destination`: what a primitive's `[kReduce]` returns as (part of)
- * its state. To a thread: the buffers (or, for a remote core, its handle); to a process: a handle.
- * @example
- * [kReduce](destination: Destination) { return { kind: 'Event', state: reduceCore(this.#core, destination) } }
- */
-export function reduceCore(core: SharedCore, destination: Destination): CoreWire {
-  const remote = remoteHandleOf(core);
-  if (remote) return { t: 'remote', handle: remote };
-  if (destination.sharesMemory) return { t: 'local', kind: core.kind, state: core.state };
-  return { t: 'remote', handle: shareCore(core) };
-}
-
-/**
- * Rebuilds a core from {@link reduceCore}'s wire form, on the receiving side.
- * @example
- * registerReviver('Event', (wire: CoreWire) => Event[kFromCore](reviveCore(wire)))
- */
-export function reviveCore(wire: CoreWire): SharedCore {
-  switch (wire.t) {
-    case 'local':
-      return createCore(wire.kind, wire.state);
-    case 'remote':
-      return coreFromHandle(wire.handle);
-    default:
-      throw new Error(`assertion failed: unknown core wire ${(wire as { t: string }).t}`);
-  }
 }
 
 // --- named buffers ------------------------------------------------------------------------
@@ -267,3 +241,32 @@ export function unpublishBuffer(name: string): void {
 export function bufferCore(buffer: SharedArrayBuffer): BufferCore {
   return BufferCore.over(buffer);
 }
+
+const brokerNames: NamedBuffers = {
+  create: createBuffer,
+  lookup: lookupBuffer,
+  unlink: unpublishBuffer,
+  bytes: bufferCore,
+};
+
+/**
+ * Remote cores, and the way local cores reach other processes: through the broker thread of
+ * the process that owns their buffers. New cores of a context on this provider are made in
+ * this process's memory, and served by its broker to the other processes.
+ * @example
+ * reduceCore(lock.core, kAnotherProcess) // { t: 'remote', handle }
+ */
+export const brokerCores: CoreProvider = {
+  mode: 'broker',
+  memory: kLocalMemory,
+  tags: ['remote'],
+  claims: (core) => remoteHandleOf(core) !== undefined,
+  // It claims remote cores only; a local core it carries belongs to the local provider.
+  isReal: () => false,
+  reduceCore: (core) => ({ t: 'remote', handle: shareCore(core) }) as RemoteWire,
+  reviveCore: (wire) => coreFromHandle((wire as RemoteWire).handle),
+  names: () => brokerNames,
+};
+
+registerProvider(brokerCores);
+carryLocalCoresWith(brokerCores);
