@@ -55,6 +55,7 @@
 import { isMainThread } from 'node:worker_threads';
 import type { Destination } from '../reduction/values.ts';
 import { type CoreState, type SharedCore, createCore } from './core.ts';
+import { type Memory, allocateShared, kLocalMemory } from './memory.ts';
 import { BufferCore } from '../broker/buffer-core.ts';
 import { callSync, remoteCore, remoteHandleOf } from '../broker/client.ts';
 import type { CoreHandle } from '../broker/protocol.ts';
@@ -202,7 +203,7 @@ function checkName(name: unknown): asserts name is string {
  * `FileExistsError` (code `ERR_FILE_EXISTS`) if the name is taken. In a child process a local
  * SharedArrayBuffer cannot be shared: use {@link createBuffer} there.
  * @example
- * publishBuffer('psm_1234', new SharedArrayBuffer(64))
+ * publishBuffer('psm_1234', allocateShared(64))
  */
 export function publishBuffer(name: string, buffer: SharedArrayBuffer): void {
   checkName(name);
@@ -216,21 +217,25 @@ export function publishBuffer(name: string, buffer: SharedArrayBuffer): void {
 
 /**
  * Creates a zero-filled shared buffer of `size` bytes named `name`, anywhere in the program.
- * In the root process (any thread): a SharedArrayBuffer. In a child process: a remote
- * {@link BufferCore} over a buffer the root's broker allocated (read/write/getByte/setByte are
- * blocking round trips; readAsync/writeAsync are not). Throws `FileExistsError` if taken.
+ * In the root process (any thread): a SharedArrayBuffer from `memory`. In a child process: a
+ * remote {@link BufferCore} over a buffer the root's broker allocated (read/write/getByte/setByte
+ * are blocking round trips; readAsync/writeAsync are not). Throws `FileExistsError` if taken.
  * @example
  * const mem = createBuffer('psm_1234', 64)
  * if (mem instanceof SharedArrayBuffer) new Uint8Array(mem)[0] = 1
  * else mem.setByte(0, 1)
  */
-export function createBuffer(name: string, size: number): SharedArrayBuffer | BufferCore {
+export function createBuffer(
+  name: string,
+  size: number,
+  memory: Memory = kLocalMemory,
+): SharedArrayBuffer | BufferCore {
   checkName(name);
   checkInteger(size, 'size', 1);
   const root = rootHandle();
   if (root)
     return coreFromHandle(callSync(root, 'createBuffer', [name, size]) as CoreHandle) as BufferCore;
-  const buffer = new SharedArrayBuffer(size);
+  const buffer = allocateShared(size, undefined, memory);
   requestBroker({ t: 'publish', name, buffer });
   return buffer;
 }

@@ -2,7 +2,17 @@
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
 import { callSignal } from '../shared/remote.ts';
-import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
+import {
+  type WaitLoop,
+  deadlineOf,
+  kSelf,
+  notify,
+  remaining,
+  runAsync,
+  runSync,
+  sharedWords,
+} from '../shared/atomics.ts';
+import { type Memory, kLocalMemory } from '../shared/memory.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkTimeout } from '../validate.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from './travel.ts';
@@ -35,9 +45,9 @@ export class EventCore implements EventCoreApi {
     this.#a = new Int32Array(state.buffers[0]!);
   }
 
-  /** A new, unset state. */
-  static fresh(): CoreState {
-    return { buffers: [sharedWords(1).buffer as SharedArrayBuffer] };
+  /** A new, unset state, in `memory`. */
+  static fresh(memory: Memory = kLocalMemory): CoreState {
+    return { buffers: [sharedWords(1, memory).buffer as SharedArrayBuffer] };
   }
 
   isSet(): boolean {
@@ -45,31 +55,32 @@ export class EventCore implements EventCoreApi {
   }
 
   set(_owner: number): void {
-    if (Atomics.exchange(this.#a, kFlag, 1) === 0) Atomics.notify(this.#a, kFlag);
+    if (Atomics.exchange(this.#a, kFlag, 1) === 0) notify(this.#a, kFlag);
   }
 
   clear(_owner: number): void {
     Atomics.store(this.#a, kFlag, 0);
   }
 
+  // Both check the flag before building their loop: waiting on a set event costs no allocation.
   waitSync(_owner: number, timeout: number | undefined): boolean {
-    const end = deadlineOf(timeout);
-    for (;;) {
-      if (Atomics.load(this.#a, kFlag) === 1) return true;
-      const left = remaining(end);
-      if (left <= 0) return false;
-      Atomics.wait(this.#a, kFlag, 0, left);
-    }
+    if (Atomics.load(this.#a, kFlag) === 1) return true;
+    return runSync(this.#waiting(deadlineOf(timeout), undefined));
   }
 
   async waitAsync(_owner: number, timeout: number | undefined): Promise<boolean> {
+    if (Atomics.load(this.#a, kFlag) === 1) return true;
     const signal = callSignal(); // a child waiting through the broker went away: stop waiting
-    const end = deadlineOf(timeout);
+    return runAsync(this.#waiting(deadlineOf(timeout), signal), signal);
+  }
+
+  /** Sleeps on the flag word until it is 1 (true) or `end` passes (false). */
+  *#waiting(end: number, signal: AbortSignal | undefined): WaitLoop<boolean> {
     for (;;) {
       if (Atomics.load(this.#a, kFlag) === 1) return true;
       const left = remaining(end);
       if (left <= 0 || signal?.aborted) return false;
-      await waitAsync(this.#a, kFlag, 0, left, signal);
+      yield { a: this.#a, at: kFlag, expected: 0, ms: left };
     }
   }
 }
