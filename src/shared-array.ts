@@ -1,4 +1,5 @@
 // Shared arrays: Array (a typed array over shared memory with a lock), RawArray, and the child-process proxy.
+import { activeProvider } from './shared/binding.ts';
 import { kReduce, type Destination } from './reduction/values.ts';
 import type { Lock, RLock, AcquireOptions } from './synchronize/lock.ts';
 import {
@@ -178,7 +179,9 @@ function elements(
 
 function fresh(typecode: Typecode, sizeOrInit: unknown): BufferCore {
   const { length, init } = elements(typecode, sizeOrInit);
-  const core = new BufferCore(BufferCore.over(typecode, allocate(typecode, length), length));
+  const core = new BufferCore(
+    BufferCore.over(typecode, allocate(typecode, length, activeProvider().memory), length),
+  );
   if (init) core.write(0, init as number[]);
   return markLocal(core);
 }

@@ -1,4 +1,5 @@
 // Shared ctypes-like numbers, as Python's sharedctypes Value/RawValue (with or without a lock).
+import { activeProvider } from './shared/binding.ts';
 import { inspect } from 'node:util';
 import { kSelf, kSelfHi, kSelfLo } from './shared/atomics.ts';
 import { kReduce, type Destination } from './reduction/values.ts';
@@ -64,7 +65,11 @@ export class RawSharedValue<T extends number | bigint = number> {
       checkTypecode(typecode);
       const value = init === undefined ? undefined : toElement(typecode, init, 'init');
       this.typecode = typecode;
-      const core = markLocal(new BufferCore(BufferCore.over(typecode, allocate(typecode, 1), 1)));
+      const core = markLocal(
+        new BufferCore(
+          BufferCore.over(typecode, allocate(typecode, 1, activeProvider().memory), 1),
+        ),
+      );
       if (value !== undefined) core.set(0, value);
       this.#core = core;
     }
@@ -145,7 +150,9 @@ export class SynchronizedValue<T extends number | bigint = number> {
       this.typecode = typecode;
       this.#lock = lock;
       const lockCore = lockCoreOf(lock);
-      const core = new ValueCore(ValueCore.fresh(typecode, lockCore.kind, lockCore.state));
+      const core = new ValueCore(
+        ValueCore.fresh(typecode, lockCore.kind, lockCore.state, activeProvider().memory),
+      );
       if (value !== undefined) core.set(0, value);
       this.#core = markLocal(core);
     }

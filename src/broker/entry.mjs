@@ -7,15 +7,13 @@ try {
   const { main } = await import(workerData.moduleUrl);
   await main(workerData);
 } catch (error) {
-  // A sync bridge's caller sleeps in Atomics.wait and cannot see an 'error' event: wake it.
+  // A sync bridge's caller is blocked and cannot see an 'error' event: until the helper runs,
+  // it looks at the port now and then, and finds this there.
   if (workerData.port && workerData.flag) {
     const message = `the sync bridge thread failed to start: ${error?.message ?? error}`;
     workerData.port.postMessage({
       gone: { name: 'Error', message, stack: error?.stack ?? message, props: {} },
     });
-    const flag = new Int32Array(workerData.flag);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
   }
   throw error;
 }

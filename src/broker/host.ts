@@ -16,6 +16,8 @@ import {
 import { InvalidStateError } from '../errors.ts';
 import { deserializeError } from '../reduction/errors.ts';
 import { coreModuleUrl, type SharedCore } from '../shared/core.ts';
+import { notify, waitSync } from '../shared/atomics.ts';
+import { allocateShared } from '../shared/memory.ts';
 import { state as runtimeState } from '../runtime/state.ts';
 import { type CoreHandle, type ThreadReply, type ToBroker, kControl, kState } from './protocol.ts';
 
@@ -53,7 +55,7 @@ interface MainState {
 const shared: Shared | undefined = (() => {
   if (isMainThread) {
     const s: Shared = {
-      control: new SharedArrayBuffer(kControl.size),
+      control: allocateShared(kControl.size),
       token: randomUUID(),
       pid: process.pid,
     };
@@ -159,7 +161,7 @@ export function startBroker(): void {
         main.dir = null;
         main.exited = null;
         Atomics.store(ctl, kControl.state, kState.stopped);
-        Atomics.notify(ctl, kControl.state);
+        notify(ctl, kControl.state);
         if (process.env[kBrokerEnv] === `${process.pid}:${address}`) delete process.env[kBrokerEnv];
       }
       rmSync(dir, { recursive: true, force: true });
@@ -233,7 +235,7 @@ export function ensureBrokerReady(): void {
             : ' (a thread asks the main thread to start it: is the main thread blocked?)'),
       );
     }
-    Atomics.wait(ctl, kControl.state, state, 100);
+    waitSync(ctl, kControl.state, state, 100);
   }
 }
 
@@ -292,7 +294,7 @@ function threadChannels(): ThreadChannels {
   const reply = new BroadcastChannel(`mp-ts:${s.token}:reply:${threadId}`);
   broker.unref();
   reply.unref();
-  channels = { broker, reply, slot: new Int32Array(new SharedArrayBuffer(4)), seq: 0 };
+  channels = { broker, reply, slot: new Int32Array(allocateShared(4)), seq: 0 };
   return channels;
 }
 
@@ -309,7 +311,7 @@ type Request = ToBroker extends infer M
 
 /**
  * Sends `msg` to the broker and blocks this thread until it answers (any thread of the owner
- * process: the synckit pattern, Atomics.wait then receiveMessageOnPort). Throws the broker's error.
+ * process: the synckit pattern, a futex wait then receiveMessageOnPort). Throws the broker's error.
  */
 export function requestBroker(msg: Request): unknown {
   ensureBrokerReady();
@@ -320,7 +322,7 @@ export function requestBroker(msg: Request): unknown {
   ch.broker.postMessage({ ...msg, reply: { thread: threadId, slot: ch.slot.buffer, seq } });
   const deadline = Date.now() + kReplyDeadlineMs;
   for (;;) {
-    Atomics.wait(ch.slot, 0, 0, 200);
+    waitSync(ch.slot, 0, 0, 200);
     for (let m = receiveReply(ch.reply); m; m = receiveReply(ch.reply)) {
       const reply = m.message as ThreadReply;
       if (reply.seq !== seq) continue; // the late answer to a request that gave up

@@ -82,6 +82,16 @@ export const kControl = {
   size: 64 + 1024,
 } as const;
 
+/** Word indexes of a sync bridge's flag (an Int32Array shared by the caller and its helper). */
+export const kBridgeFlag = {
+  /** Set to 1 when a reply (or a `gone` message) is on the port; the caller sleeps on it. */
+  reply: 0,
+  /** Set to 1 once the helper runs with its error handlers installed. */
+  running: 1,
+  /** Words in the flag. */
+  words: 2,
+} as const;
+
 /** Values of the control block's `state` word. */
 export const kState = { stopped: 0, starting: 1, ready: 2, failed: 3 } as const;
 

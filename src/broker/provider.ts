@@ -50,7 +50,7 @@
 //    stopBroker() are stale afterwards: calls through them fail with ERR_BROKER_GONE.
 import { isMainThread } from 'node:worker_threads';
 import { type CoreState, type SharedCore, createCore } from '../shared/core.ts';
-import { kLocalMemory } from '../shared/memory.ts';
+import { type Memory, allocateShared, kLocalMemory } from '../shared/memory.ts';
 import { carryLocalCoresWith } from '../shared/local-provider.ts';
 import {
   type CoreProvider,
@@ -176,7 +176,7 @@ function checkName(name: unknown): asserts name is string {
  * `FileExistsError` (code `ERR_FILE_EXISTS`) if the name is taken. In a child process a local
  * SharedArrayBuffer cannot be shared: use {@link createBuffer} there.
  * @example
- * publishBuffer('psm_1234', new SharedArrayBuffer(64))
+ * publishBuffer('psm_1234', allocateShared(64))
  */
 export function publishBuffer(name: string, buffer: SharedArrayBuffer): void {
   checkName(name);
@@ -190,21 +190,25 @@ export function publishBuffer(name: string, buffer: SharedArrayBuffer): void {
 
 /**
  * Creates a zero-filled shared buffer of `size` bytes named `name`, anywhere in the program.
- * In the root process (any thread): a SharedArrayBuffer. In a child process: a remote
- * {@link BufferCore} over a buffer the root's broker allocated (read/write/getByte/setByte are
- * blocking round trips; readAsync/writeAsync are not). Throws `FileExistsError` if taken.
+ * In the root process (any thread): a SharedArrayBuffer from `memory`. In a child process: a
+ * remote {@link BufferCore} over a buffer the root's broker allocated (read/write/getByte/setByte
+ * are blocking round trips; readAsync/writeAsync are not). Throws `FileExistsError` if taken.
  * @example
  * const mem = createBuffer('psm_1234', 64)
  * if (mem instanceof SharedArrayBuffer) new Uint8Array(mem)[0] = 1
  * else mem.setByte(0, 1)
  */
-export function createBuffer(name: string, size: number): SharedArrayBuffer | BufferCore {
+export function createBuffer(
+  name: string,
+  size: number,
+  memory: Memory = kLocalMemory,
+): SharedArrayBuffer | BufferCore {
   checkName(name);
   checkInteger(size, 'size', 1);
   const root = rootHandle();
   if (root)
     return coreFromHandle(callSync(root, 'createBuffer', [name, size]) as CoreHandle) as BufferCore;
-  const buffer = new SharedArrayBuffer(size);
+  const buffer = allocateShared(size, undefined, memory);
   requestBroker({ t: 'publish', name, buffer });
   return buffer;
 }

@@ -12,9 +12,9 @@
 //   through the parent's IPC channel (whose owner is the Process machinery, and which does not
 //   exist in threads). Frames are length-prefixed v8 serializations, pipelined per socket.
 // - The Sync→Async twin rule. A child's `fooSync(...)` runs here as `fooAsync(...)` when the
-//   core has that twin: the broker waits with Atomics.waitAsync, so one child blocked in a wait
-//   never blocks the broker or other children; the child's thread is the one that blocks (in
-//   Atomics.wait, while its helper thread does the socket round trip). Plain methods run at
+//   core has that twin: the broker's waits never block its thread, so one child blocked in a
+//   wait never blocks the broker or other children; the child's thread is the one that blocks
+//   (in a futex wait, while its helper thread does the socket round trip). Plain methods run at
 //   once; async ones are awaited; `xAsync` of a core that has only a plain `x` runs `x` (a
 //   child's non-blocking form of it). A caller that disconnects aborts `callSignal()`.
 // - When the owner process dies, the thread dies with it: children's sockets close and their
@@ -26,6 +26,8 @@ import { BroadcastChannel, parentPort } from 'node:worker_threads';
 import { DataCloneError, FileExistsError, FileNotFoundError } from '../errors.ts';
 import { serializeError } from '../reduction/errors.ts';
 import { type CoreState, type SharedCore, createCore, hasCore } from '../shared/core.ts';
+import { notify } from '../shared/atomics.ts';
+import { type Memory, allocateShared, kLocalMemory } from '../shared/memory.ts';
 import { ensureTypeScript } from '../backends/ts-support.mjs';
 import { BufferCore, kBufferKind } from '../shared/buffer-core.ts';
 import { type BrokerCall, withCall } from '../shared/call-context.ts';
@@ -52,11 +54,14 @@ class ServiceCore implements SharedCore {
   readonly kind = 'mp:service';
   readonly state: CoreState = { buffers: [] };
   readonly #broker: Broker;
-  constructor(broker: Broker) {
+  // Where the buffers children create come from.
+  readonly #memory: Memory;
+  constructor(broker: Broker, memory: Memory = kLocalMemory) {
     this.#broker = broker;
+    this.#memory = memory;
   }
   createBuffer(name: string, size: number): CoreHandle {
-    this.#broker.publish(name, new SharedArrayBuffer(size));
+    this.#broker.publish(name, allocateShared(size, undefined, this.#memory));
     return this.#broker.bufferHandle(name);
   }
   lookupBuffer(name: string): CoreHandle {
@@ -110,7 +115,7 @@ class Broker {
       });
     });
     Atomics.store(this.#control, kControl.state, kState.ready);
-    Atomics.notify(this.#control, kControl.state);
+    notify(this.#control, kControl.state);
   }
 
   #onMessage(msg: ToBroker): void {
@@ -209,7 +214,7 @@ class Broker {
       channel.postMessage(answer);
       const slot = new Int32Array(reply.slot);
       Atomics.store(slot, 0, 1);
-      Atomics.notify(slot, 0);
+      notify(slot, 0);
     };
     const fail = (error: unknown) =>
       send({ seq: reply.seq, ok: false, error: serializeError(error) });
@@ -365,9 +370,9 @@ class Broker {
     this.#channel?.close();
     for (const channel of this.#replyChannels.values()) channel.close();
     Atomics.store(this.#control, kControl.state, kState.stopped);
-    Atomics.notify(this.#control, kControl.state);
+    notify(this.#control, kControl.state);
     rmSync(this.#data.dir, { recursive: true, force: true });
-    // Pending core waits (Atomics.waitAsync) must not keep the thread alive.
+    // Pending async core waits must not keep the thread alive.
     process.exit(0);
   }
 }
@@ -387,7 +392,7 @@ export async function main(data: BrokerData): Promise<void> {
     );
     const control = new Int32Array(data.control);
     Atomics.store(control, kControl.state, kState.failed);
-    Atomics.notify(control, kControl.state);
+    notify(control, kControl.state);
     process.exit(1);
   }
 }

@@ -9,9 +9,15 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cloneError } from '../reduction/values.ts';
 import { type SerializedError, deserializeError } from '../reduction/errors.ts';
+import { waitSync } from '../shared/atomics.ts';
+import { allocateShared } from '../shared/memory.ts';
 import { brokerGone, kHelperEntry } from './host.ts';
 import type { HelperData } from './sync-helper.ts';
-import { type ReplyFrame, decodeBody, encodeFrame } from './protocol.ts';
+import { type ReplyFrame, decodeBody, encodeFrame, kBridgeFlag } from './protocol.ts';
+
+// A helper that fails to start can only post `gone` on the port (entry.mjs does): until it runs,
+// the caller looks at the port this often instead of waiting for a wake-up.
+const kStartPollMs = 50;
 
 const kHelperUrl = new URL(
   `./sync-helper${extname(fileURLToPath(import.meta.url))}`,
@@ -20,7 +26,7 @@ const kHelperUrl = new URL(
 
 /**
  * The synckit pattern, one per (thread, broker): `call()` posts the request frame to a helper
- * thread, sleeps in Atomics.wait until the helper has the reply, then takes it with
+ * thread, sleeps in a futex wait until the helper has the reply, then takes it with
  * receiveMessageOnPort. The helper is unref'd, so an idle child can exit.
  * @example
  * const bridge = new SyncBridge(handle.address, handle.pid)
@@ -29,7 +35,7 @@ const kHelperUrl = new URL(
 export class SyncBridge {
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #flag = new Int32Array(new SharedArrayBuffer(4));
+  readonly #flag = new Int32Array(allocateShared(kBridgeFlag.words * 4));
   #nextId = 1;
   #gone: Error | null = null;
 
@@ -69,11 +75,12 @@ export class SyncBridge {
     } catch (error) {
       throw cloneError(error, `a call to ${method}()`, args);
     }
-    Atomics.store(this.#flag, 0, 0);
+    Atomics.store(this.#flag, kBridgeFlag.reply, 0);
     this.#port.postMessage(frame);
     for (;;) {
-      Atomics.wait(this.#flag, 0, 0);
-      Atomics.store(this.#flag, 0, 0);
+      const running = Atomics.load(this.#flag, kBridgeFlag.running) === 1;
+      waitSync(this.#flag, kBridgeFlag.reply, 0, running ? Infinity : kStartPollMs);
+      Atomics.store(this.#flag, kBridgeFlag.reply, 0);
       for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
         const message = m.message as Uint8Array | { gone: SerializedError };
         if (!(message instanceof Uint8Array)) {

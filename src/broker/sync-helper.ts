@@ -1,7 +1,9 @@
-// The helper thread of a child's sync bridge: does socket round trips while the calling thread sleeps in Atomics.wait.
+// The helper thread of a child's sync bridge: does socket round trips while the calling thread sleeps in a futex wait.
 import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '../reduction/errors.ts';
 import { FrameSocket } from './socket.ts';
+import { kBridgeFlag } from './protocol.ts';
+import { notify } from '../shared/atomics.ts';
 
 /** What the sync bridge gives its helper thread. */
 export interface HelperData {
@@ -9,7 +11,7 @@ export interface HelperData {
   readonly address: string;
   readonly pid: number;
   readonly port: MessagePort;
-  /** Int32 word 0: 0 = waiting, 1 = a reply is on the port. */
+  /** The Int32 words of {@link kBridgeFlag}. */
   readonly flag: SharedArrayBuffer;
 }
 
@@ -24,8 +26,8 @@ export function main(data: HelperData): void {
   const { port } = data;
   const flag = new Int32Array(data.flag);
   const wake = () => {
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
+    Atomics.store(flag, kBridgeFlag.reply, 1);
+    notify(flag, kBridgeFlag.reply);
   };
   const goneReply = (error: Error) => ({ gone: serializeError(error) });
   const socket = new FrameSocket(
@@ -55,4 +57,6 @@ export function main(data: HelperData): void {
     port.postMessage(goneReply(error));
     wake();
   });
+  // From now on a failure wakes the caller: it may stop looking at the port on its own.
+  Atomics.store(flag, kBridgeFlag.running, 1);
 }

@@ -6,7 +6,7 @@
 // step that finds nothing to do registers the caller as a waiter and returns the sequence number
 // to sleep on; the caller unregisters (Atomics.sub on the waiter count) after its sleep.
 import type { CoreState } from '../shared/core.ts';
-import { now } from '../shared/atomics.ts';
+import { notify, now } from '../shared/atomics.ts';
 import { Tag, finish, prepare } from './codec.ts';
 import { type ChannelMeta, H, Ring } from './ring.ts';
 
@@ -87,8 +87,8 @@ export class ChannelSteps {
       p.value = null;
       p.bytes = null;
     }
-    if (wake) Atomics.notify(h, H.GetSeq, 1);
-    if (wakePoll) Atomics.notify(h, H.PollSeq);
+    if (wake) notify(h, H.GetSeq, 1);
+    if (wakePoll) notify(h, H.PollSeq);
     return Status.Ok;
   }
 
@@ -129,8 +129,8 @@ export class ChannelSteps {
     } finally {
       ring.unlock();
     }
-    if (wakePut) Atomics.notify(h, H.PutSeq, 1);
-    if (wakeGet) Atomics.notify(h, H.GetSeq, 1);
+    if (wakePut) notify(h, H.PutSeq, 1);
+    if (wakeGet) notify(h, H.GetSeq, 1);
     const { tag, raw } = popped;
     return { s: Status.Ok, v: finish(tag, raw), w: tag === Tag.V8Walked };
   }
@@ -189,9 +189,9 @@ export class ChannelSteps {
     Atomics.add(h, H.PutSeq, 1);
     Atomics.add(h, H.PollSeq, 1);
     this.#ring.unlock();
-    Atomics.notify(h, H.GetSeq);
-    Atomics.notify(h, H.PutSeq);
-    Atomics.notify(h, H.PollSeq);
+    notify(h, H.GetSeq);
+    notify(h, H.PutSeq);
+    notify(h, H.PollSeq);
   }
 
   /** A holder closed its end (or exited); the last writer gone means EOF for readers. */
@@ -206,8 +206,8 @@ export class ChannelSteps {
     }
     this.#ring.unlock();
     if (left === 0 && role === Role.Writer) {
-      Atomics.notify(h, H.GetSeq);
-      Atomics.notify(h, H.PollSeq);
+      notify(h, H.GetSeq);
+      notify(h, H.PollSeq);
     }
   }
 
@@ -224,7 +224,7 @@ export class ChannelSteps {
     } finally {
       this.#ring.unlock();
     }
-    if (wake) Atomics.notify(h, H.JoinSeq);
+    if (wake) notify(h, H.JoinSeq);
     return Status.Ok;
   }
 }

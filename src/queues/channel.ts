@@ -1,21 +1,26 @@
 // ChannelCore, the registered core of queues and pipes: its public methods, which block the calling thread when they wait.
 //
 // The memory is a ring of records (ring.ts); every operation retries a non-waiting step
-// (channel-steps.ts) and sleeps on the matching sequence word between tries. The async twins
-// (`xAsync`) run the same steps without blocking (channel-async.ts).
+// (channel-steps.ts) and sleeps on the matching sequence word between tries. Those wait loops
+// live in channel-waits.ts: the blocking methods run them with runSync, the async twins
+// (`xAsync`) without blocking.
 import { availableParallelism } from 'node:os';
 import { type CoreState, type SharedCore, registerCore } from '../shared/core.ts';
-import { deadlineOf, now, remaining, waitSync as futexWaitSync } from '../shared/atomics.ts';
+import { deadlineOf, runSync } from '../shared/atomics.ts';
 import { ChannelSteps, type GetResult, Role, Status, kEmpty } from './channel-steps.ts';
-import { getAsync, joinAsync, pollAsync, putAsync } from './channel-async.ts';
+import {
+  getAsync,
+  getLoop,
+  joinAsync,
+  kJoinReady,
+  kPollReady,
+  pollAsync,
+  putAsync,
+  putLoop,
+  readyLoop,
+} from './channel-waits.ts';
 import { H } from './ring.ts';
 import { callSignal } from '../shared/call-context.ts';
-
-/** Blocks until `h[slot]` is no longer `seen`, a notify, or the deadline. */
-function waitSync(h: Int32Array, slot: number, seen: number, deadline: number): void {
-  const left = remaining(deadline);
-  if (left > 0) futexWaitSync(h, slot, seen, left);
-}
 
 /**
  * How long an empty blocking get spins before it sleeps (ms). A reply that comes within that
@@ -74,23 +79,7 @@ export class ChannelCore implements SharedCore {
     const c = this.#s;
     const s = c.tryPut(value, walked, asBytes);
     if (s !== Status.NotNow) return s;
-    const deadline = deadlineOf(timeout);
-    for (;;) {
-      const seen = c.registerPutWaiter();
-      if (seen === null) {
-        const again = c.tryPut(value, walked, asBytes);
-        if (again !== Status.NotNow) return again;
-        continue;
-      }
-      if (now() >= deadline) {
-        Atomics.sub(this.#h, H.PutWaiters, 1);
-        return Status.NotNow;
-      }
-      waitSync(this.#h, H.PutSeq, seen, deadline);
-      Atomics.sub(this.#h, H.PutWaiters, 1);
-      const again = c.tryPut(value, walked, asBytes);
-      if (again !== Status.NotNow || now() >= deadline) return again;
-    }
+    return runSync(putLoop(c, value, walked, asBytes, deadlineOf(timeout), undefined));
   }
 
   /** As putSync, without blocking the thread (run by the broker for a child: stops if it goes away). */
@@ -117,16 +106,9 @@ export class ChannelCore implements SharedCore {
   getSync(timeout: number | undefined): GetResult {
     const c = this.#s;
     const deadline = deadlineOf(timeout);
-    for (;;) {
-      const r = c.tryGet();
-      if (typeof r !== 'number') return r;
-      if (now() >= deadline) {
-        Atomics.sub(this.#h, H.GetWaiters, 1);
-        return kEmpty;
-      }
-      if (c.spin(r, deadline, kSpinMs)) waitSync(this.#h, H.GetSeq, r, deadline);
-      Atomics.sub(this.#h, H.GetWaiters, 1);
-    }
+    const r = c.tryGet();
+    if (typeof r !== 'number') return r;
+    return runSync(getLoop(c, r, deadline, kSpinMs, undefined));
   }
 
   /** As getSync, without blocking the thread. */
@@ -138,28 +120,10 @@ export class ChannelCore implements SharedCore {
 
   /** Waits up to `timeout` ms (default 0) until an item is there or the channel is closed/EOF. */
   pollSync(timeout: number | undefined = 0): boolean {
-    return this.#blockUntil(() => this.#s.ready(), H.PollSeq, H.PollWaiters, timeout);
-  }
-
-  /**
-   * Blocks until `ready()` is true or the deadline passes. `ready()` returns true, or the
-   * sequence number it saw after registering as a waiter in `waiters`; we sleep on `seq`.
-   */
-  #blockUntil(
-    ready: () => true | number,
-    seq: H,
-    waiters: H,
-    timeout: number | undefined,
-  ): boolean {
     const deadline = deadlineOf(timeout);
-    for (;;) {
-      const r = ready();
-      if (r === true) return true;
-      const expired = now() >= deadline;
-      if (!expired) waitSync(this.#h, seq, r, deadline);
-      Atomics.sub(this.#h, waiters, 1);
-      if (expired) return false;
-    }
+    const r = this.#s.ready();
+    if (r === true) return true;
+    return runSync(readyLoop(this.#s, kPollReady, r, deadline, undefined));
   }
 
   /**
@@ -216,7 +180,10 @@ export class ChannelCore implements SharedCore {
 
   /** Blocks until every item put has been marked done (or `timeout` ms); returns whether it has. */
   joinSync(timeout: number | undefined): boolean {
-    return this.#blockUntil(() => this.#s.joinReady(), H.JoinSeq, H.JoinWaiters, timeout);
+    const deadline = deadlineOf(timeout);
+    const r = this.#s.joinReady();
+    if (r === true) return true;
+    return runSync(readyLoop(this.#s, kJoinReady, r, deadline, undefined));
   }
 
   /** As joinSync, without blocking the thread. */

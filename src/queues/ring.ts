@@ -8,6 +8,7 @@
 // stores the wrap point in the header (no marker record).
 import type { CoreState } from '../shared/core.ts';
 import { mutexLockSync, mutexUnlock } from '../shared/atomics.ts';
+import { type Memory, allocateShared, kLocalMemory } from '../shared/memory.ts';
 import { type DataViews, type Prepared, Tag, readPayload, viewsOf, writePayload } from './codec.ts';
 
 /** The header words of a channel (indexes into its Int32 header). */
@@ -50,21 +51,29 @@ function align8(n: number): number {
 }
 
 /**
- * Creates the state of a new channel.
+ * Creates the state of a new channel, its buffer from `memory`.
  * @example
  * const core = new ChannelCore(createChannelState('queue', 0))
  */
-export function createChannelState(mode: 'queue' | 'pipe', maxsize: number): CoreState {
+export function createChannelState(
+  mode: 'queue' | 'pipe',
+  maxsize: number,
+  memory: Memory = kLocalMemory,
+): CoreState {
   let sab: SharedArrayBuffer;
   try {
-    sab = new SharedArrayBuffer(kHeaderBytes + kInitialData, {
-      maxByteLength: kHeaderBytes + kMaxData,
-    });
+    sab = allocateShared(
+      kHeaderBytes + kInitialData,
+      { maxByteLength: kHeaderBytes + kMaxData },
+      memory,
+    );
   } catch {
     // A tight address-space limit (ulimit -v): reserve less.
-    sab = new SharedArrayBuffer(kHeaderBytes + kInitialData, {
-      maxByteLength: kHeaderBytes + (kMaxData >> 4),
-    });
+    sab = allocateShared(
+      kHeaderBytes + kInitialData,
+      { maxByteLength: kHeaderBytes + (kMaxData >> 4) },
+      memory,
+    );
   }
   const h = new Int32Array(sab, 0, kHeaderBytes >> 2);
   h[H.Cap] = kInitialData;

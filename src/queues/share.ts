@@ -1,4 +1,5 @@
 // Where a channel core comes from and how it travels: its provider's wire form, with a put buffer where calls travel.
+import { activeProvider } from '../shared/binding.ts';
 import type { Destination } from '../reduction/values.ts';
 import { type CoreWire, isRealCore, reduceCore, reviveCore } from '../shared/travel.ts';
 import { ChannelCore } from './channel.ts';
@@ -18,7 +19,7 @@ export type ChannelHandle = CoreWire;
  * const ch = newChannel('queue', 0)
  */
 export function newChannel(mode: 'queue' | 'pipe', maxsize: number): Channel {
-  return new ChannelCore(createChannelState(mode, maxsize));
+  return new ChannelCore(createChannelState(mode, maxsize, activeProvider().memory));
 }
 
 /**

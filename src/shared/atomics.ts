@@ -1,5 +1,6 @@
-// Futex-style building blocks over Atomics: deadlines, sync/async waits, the 3-state mutex, owner words.
+// Futex-style building blocks over Atomics: deadlines, the wake-up seam, wait loops, the 3-state mutex, owner words.
 import { callerId } from './core.ts';
+import { type Memory, allocateShared, kLocalMemory } from './memory.ts';
 
 /**
  * How many times a blocking lock looks at a held lock before it sleeps (Drepper's spin phase).
@@ -74,22 +75,88 @@ export function keepAlive(): () => void {
   };
 }
 
+// --- The wake-up seam. Every wait and wake on shared state goes through waitSync, waitAsync and
+// notify below. V8's Atomics.wait/notify only see the threads of one process; memory that other
+// processes map too (see memory.ts) needs a futex, so its provider registers a Waker for it.
+//
+// The contract, for wakers and wait loops alike: a wait may return early for no reason (a futex
+// wakes spuriously, a signal interrupts it), so every loop re-checks its condition after any
+// return and sleeps again. A waker's notify wakes waiters in every process mapping the memory.
+
 /** Result of a futex wait, as Atomics.wait reports it. */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
 /**
- * Sleeps until `a[at]` is notified while it holds `expected` (Atomics.wait), at most `ms`.
- * Blocks the calling thread.
+ * How waits and wakes happen on some memory.
+ * - `waitSync(a, at, expected, ms)` blocks the calling thread while `a[at] === expected`, until
+ *   a notify of `(a, at)`, `ms` milliseconds (Infinity: no limit; 0 or less: no sleep) or a
+ *   spurious wake-up; `'not-equal'` when the word differed at the call, `'timed-out'` after
+ *   `ms`, else `'ok'`.
+ * - `waitAsync` is the same without blocking the thread; it must not tie up libuv's thread pool.
+ * - `notify(a, at, count)` wakes up to `count` (Infinity: every) waiter of `(a, at)`, sync and
+ *   async alike; returns how many it woke (callers ignore it: a futex may not know exactly).
+ * @example
+ * const futex: Waker = { waitSync: addon.wait, waitAsync: addon.waitAsync, notify: addon.wake }
+ */
+export interface Waker {
+  waitSync(a: Int32Array, at: number, expected: number, ms: number): WaitResult;
+  waitAsync(a: Int32Array, at: number, expected: number, ms: number): Promise<WaitResult>;
+  notify(a: Int32Array, at: number, count: number): number;
+}
+
+interface Registration {
+  readonly owns: (buffer: SharedArrayBuffer) => boolean;
+  readonly waker: Waker;
+}
+
+// Null while no waker is registered: then each seam function costs one comparison more than
+// the bare Atomics call it wraps.
+let foreign: Registration[] | null = null;
+
+function foreignWaker(a: Int32Array): Waker | null {
+  const buffer = a.buffer as SharedArrayBuffer;
+  for (const r of foreign!) if (r.owns(buffer)) return r.waker;
+  return null;
+}
+
+/**
+ * Routes the waits and wakes on every buffer for which `owns(buffer)` is true to `waker`
+ * instead of V8's Atomics (which only see one process). `owns` is asked on every wait and
+ * notify while any waker is registered: keep it a cheap, stable test (a WeakSet lookup, say).
+ * Returns the function that unregisters it.
+ * @example
+ * const unregister = registerWaker((b) => mapped.has(b), futex)
+ */
+export function registerWaker(
+  owns: (buffer: SharedArrayBuffer) => boolean,
+  waker: Waker,
+): () => void {
+  const registration: Registration = { owns, waker };
+  foreign = [...(foreign ?? []), registration];
+  return () => {
+    const left = (foreign ?? []).filter((r) => r !== registration);
+    foreign = left.length > 0 ? left : null;
+  };
+}
+
+/**
+ * Sleeps until `a[at]` is notified while it holds `expected`, at most `ms` (see {@link Waker}).
+ * Blocks the calling thread. May return early: re-check the condition.
  * @example
  * waitSync(i32, 0, 2, remaining(end))
  */
 export function waitSync(a: Int32Array, at: number, expected: number, ms: number): WaitResult {
+  if (foreign !== null) {
+    const waker = foreignWaker(a);
+    if (waker !== null) return waker.waitSync(a, at, expected, ms);
+  }
   return Atomics.wait(a, at, expected, ms);
 }
 
 /**
  * Like {@link waitSync} without blocking: resolves on notify, on a changed value or after `ms`;
- * keeps the event loop alive meanwhile.
+ * keeps the event loop alive meanwhile. `signal` aborting resolves it with `'timed-out'` (the
+ * pending wait itself ends on its own later).
  * @example
  * await waitAsync(i32, 0, 2, remaining(end))
  */
@@ -100,10 +167,15 @@ export function waitAsync(
   ms: number,
   signal?: AbortSignal,
 ): Promise<WaitResult> {
-  const r = Atomics.waitAsync(a, at, expected, ms);
-  if (!r.async) return Promise.resolve(r.value);
+  let waited: Promise<WaitResult>;
+  const waker = foreign === null ? null : foreignWaker(a);
+  if (waker === null) {
+    const r = Atomics.waitAsync(a, at, expected, ms);
+    if (!r.async) return Promise.resolve(r.value);
+    waited = r.value;
+  } else waited = waker.waitAsync(a, at, expected, ms);
   hold();
-  const waited = r.value.finally(letGo);
+  waited = waited.finally(letGo);
   if (!signal) return waited;
   // The broker's caller went away: stop waiting (the pending futex wait ends on its own later).
   const aborted = new Promise<WaitResult>((resolve) =>
@@ -118,7 +190,62 @@ export function waitAsync(
  * notify(i32, 0, 1)
  */
 export function notify(a: Int32Array, at: number, count = Infinity): number {
+  if (foreign !== null) {
+    const waker = foreignWaker(a);
+    if (waker !== null) return waker.notify(a, at, count);
+  }
   return Atomics.notify(a, at, count);
+}
+
+// --- Wait loops. Each blocking/async pair is written once, as a generator that yields the waits
+// it needs and gets each result back; runSync and runAsync drive it. A loop must re-check its
+// condition after every wait (see the seam's contract above).
+
+/** One wait a loop asks for: sleep on `a[at]` while it holds `expected`, at most `ms`. */
+export interface Wait {
+  readonly a: Int32Array;
+  readonly at: number;
+  readonly expected: number;
+  readonly ms: number;
+}
+
+/**
+ * A wait loop: yields the {@link Wait}s it needs, receives each one's result, returns its answer.
+ * @example
+ * function* untilSet(a: Int32Array): WaitLoop<true> {
+ *   while (Atomics.load(a, 0) === 0) yield { a, at: 0, expected: 0, ms: Infinity }
+ *   return true
+ * }
+ */
+export type WaitLoop<T> = Generator<Wait, T, WaitResult>;
+
+/**
+ * Runs a wait loop to its end, blocking the calling thread in each wait.
+ * @example
+ * const ok = runSync(untilSet(words))
+ */
+export function runSync<T>(loop: WaitLoop<T>): T {
+  let step = loop.next();
+  while (step.done !== true) {
+    const w = step.value;
+    step = loop.next(waitSync(w.a, w.at, w.expected, w.ms));
+  }
+  return step.value;
+}
+
+/**
+ * Runs a wait loop to its end without blocking: each wait is awaited ({@link waitAsync}, ended
+ * early by `signal`). The loop's steps before its first wait run synchronously.
+ * @example
+ * const ok = await runAsync(untilSet(words))
+ */
+export async function runAsync<T>(loop: WaitLoop<T>, signal?: AbortSignal): Promise<T> {
+  let step = loop.next();
+  while (step.done !== true) {
+    const w = step.value;
+    step = loop.next(await waitAsync(w.a, w.at, w.expected, w.ms, signal));
+  }
+  return step.value;
 }
 
 // --- Drepper's mutex ("Futexes are tricky", mutex 3): 0 free, 1 held, 2 held with maybe waiters.
@@ -133,7 +260,7 @@ export function mutexTry(a: Int32Array, at: number): boolean {
 }
 
 /**
- * Takes the mutex, spinning briefly then sleeping on Atomics.wait until `deadline`; false on timeout.
+ * Takes the mutex, spinning briefly then sleeping until `deadline`; false on timeout.
  * @example
  * mutexLockSync(i32, 0, Infinity)
  */
@@ -149,18 +276,12 @@ export function mutexLockSync(a: Int32Array, at: number, deadline: number): bool
       if (c === 0) return true;
     }
   }
-  if (c !== 2) c = Atomics.exchange(a, at, 2);
-  while (c !== 0) {
-    const left = remaining(deadline);
-    if (left <= 0) return false;
-    Atomics.wait(a, at, 2, left);
-    c = Atomics.exchange(a, at, 2);
-  }
-  return true;
+  return runSync(mutexSleep(a, at, c, deadline, undefined));
 }
 
 /**
- * The async twin of {@link mutexLockSync}: waits with Atomics.waitAsync, never blocking the thread.
+ * The async twin of {@link mutexLockSync}: never spins (the event loop has other work) nor
+ * blocks the thread; `signal` aborting gives up (false).
  * @example
  * await mutexLockAsync(i32, 0, deadlineOf(100))
  */
@@ -170,13 +291,24 @@ export async function mutexLockAsync(
   deadline: number,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  let c = Atomics.compareExchange(a, at, 0, 1);
+  const c = Atomics.compareExchange(a, at, 0, 1);
   if (c === 0) return true;
+  return runAsync(mutexSleep(a, at, c, deadline, signal), signal);
+}
+
+/** The sleeping phase of both: mark the mutex contended (2) and sleep until it was free. */
+function* mutexSleep(
+  a: Int32Array,
+  at: number,
+  c: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): WaitLoop<boolean> {
   if (c !== 2) c = Atomics.exchange(a, at, 2);
   while (c !== 0) {
     const left = remaining(deadline);
     if (left <= 0 || signal?.aborted) return false;
-    await waitAsync(a, at, 2, left, signal);
+    yield { a, at, expected: 2, ms: left };
     if (signal?.aborted) return false;
     c = Atomics.exchange(a, at, 2);
   }
@@ -191,7 +323,7 @@ export async function mutexLockAsync(
 export function mutexUnlock(a: Int32Array, at: number): void {
   if (Atomics.sub(a, at, 1) !== 1) {
     Atomics.store(a, at, 0);
-    Atomics.notify(a, at, 1);
+    notify(a, at, 1);
   }
 }
 
@@ -241,10 +373,10 @@ export function readOwner(a: Int32Array, at: number): number | null {
 }
 
 /**
- * A fresh zeroed Int32Array of `length` words over a new SharedArrayBuffer.
+ * A fresh zeroed Int32Array of `length` words over a new shared buffer from `memory`.
  * @example
  * const words = sharedWords(4)
  */
-export function sharedWords(length: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(length * 4));
+export function sharedWords(length: number, memory: Memory = kLocalMemory): Int32Array {
+  return new Int32Array(allocateShared(length * 4, undefined, memory));
 }

@@ -2,6 +2,7 @@
 import { createCore, registerCore, type CoreState, type SharedCore } from './core.ts';
 import type { MutexCore } from '../synchronize/mutex-core.ts';
 import { allocate, viewOf, type AnyTypedArray, type Typecode } from './typecodes.ts';
+import { type Memory, kLocalMemory } from './memory.ts';
 
 /** What buffer cores offer: element access that also works through the broker. */
 export interface BufferCoreApi extends SharedCore {
@@ -83,10 +84,15 @@ export class ValueCore extends BufferCore implements ValueCoreApi {
     this.#lock = createCore(lockKind, { buffers: state.buffers.slice(1) }) as MutexCore;
   }
 
-  /** A state for one element of `typecode` guarded by the lock whose state is `lock`. */
-  static fresh(typecode: Typecode, lockKind: string, lock: CoreState): CoreState {
+  /** A state, in `memory`, for one element of `typecode` guarded by the lock of state `lock`. */
+  static fresh(
+    typecode: Typecode,
+    lockKind: string,
+    lock: CoreState,
+    memory: Memory = kLocalMemory,
+  ): CoreState {
     return {
-      buffers: [allocate(typecode, 1), ...lock.buffers],
+      buffers: [allocate(typecode, 1, memory), ...lock.buffers],
       meta: { typecode, length: 1, lockKind },
     };
   }

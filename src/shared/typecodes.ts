@@ -1,5 +1,6 @@
 // What a ctypes-like typecode means: its typed array, the values its elements accept, its buffer size.
 import { checkOneOf, invalidArg } from '../validate.ts';
+import { type Memory, allocateShared, kLocalMemory } from './memory.ts';
 
 /** The typed array behind each typecode (`l`/`L` are 64-bit, as C `long` on Linux). */
 export const kTypedArrays = {
@@ -70,7 +71,12 @@ export function viewOf(
   return new Ctor(buffer, byteOffset, length);
 }
 
-/** A zeroed shared buffer for `length` elements of `typecode`. */
-export function allocate(typecode: Typecode, length: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(1, length) * kTypedArrays[typecode].BYTES_PER_ELEMENT);
+/** A zeroed shared buffer from `memory` for `length` elements of `typecode`. */
+export function allocate(
+  typecode: Typecode,
+  length: number,
+  memory: Memory = kLocalMemory,
+): SharedArrayBuffer {
+  const bytes = Math.max(1, length) * kTypedArrays[typecode].BYTES_PER_ELEMENT;
+  return allocateShared(bytes, undefined, memory);
 }

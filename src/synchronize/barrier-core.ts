@@ -3,13 +3,17 @@ import { deserialize, serialize } from 'node:v8';
 import { BrokenBarrierError } from '../errors.ts';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
 import {
+  type WaitLoop,
   deadlineOf,
   mutexLockSync,
   mutexUnlock,
+  notify,
   remaining,
+  runAsync,
+  runSync,
   sharedWords,
-  waitAsync,
 } from '../shared/atomics.ts';
+import { type Memory, allocateShared, kLocalMemory } from '../shared/memory.ts';
 import { deserializeError, type SerializedError } from '../reduction/errors.ts';
 
 // Words: a short internal mutex (held only in synchronous stretches, never across a wait, so no
@@ -72,10 +76,13 @@ export class BarrierCore implements BarrierCoreApi {
     this.#cause = new Int32Array(state.buffers[1]!);
   }
 
-  /** A new state for `parties` parties with a default timeout (null: none). */
-  static fresh(parties: number, timeout: number | null): CoreState {
+  /** A new state, in `memory`, for `parties` parties with a default timeout (null: none). */
+  static fresh(parties: number, timeout: number | null, memory: Memory = kLocalMemory): CoreState {
     return {
-      buffers: [sharedWords(4).buffer as SharedArrayBuffer, new SharedArrayBuffer(kCauseBytes + 4)],
+      buffers: [
+        sharedWords(4, memory).buffer as SharedArrayBuffer,
+        allocateShared(kCauseBytes + 4, undefined, memory),
+      ],
       meta: { parties, timeout } satisfies BarrierMeta,
     };
   }
@@ -92,7 +99,7 @@ export class BarrierCore implements BarrierCoreApi {
   /** Publishes a state change to every sleeper (mutex held). */
   #bump(): void {
     Atomics.add(this.#a, kSeq, 1);
-    Atomics.notify(this.#a, kSeq);
+    notify(this.#a, kSeq);
   }
 
   #setState(s: number): void {
@@ -179,43 +186,22 @@ export class BarrierCore implements BarrierCoreApi {
   }
 
   arriveSync(_owner: number, timeout: number | undefined, hasAction: boolean): Arrival {
-    const a = this.#a;
-    const end = deadlineOf(timeout ?? this.#timeout);
-    this.#lock();
-    while (this.#busy()) {
-      const seq = Atomics.load(a, kSeq);
-      this.#unlock();
-      Atomics.wait(a, kSeq, seq);
-      this.#lock();
-    }
-    const index = this.#enterCounted();
-    if (index + 1 === this.parties) return this.#last(index, hasAction);
-    while (this.#filling()) {
-      const left = remaining(end);
-      if (left <= 0) {
-        this.#setState(kBroken);
-        break;
-      }
-      const seq = Atomics.load(a, kSeq);
-      this.#unlock();
-      Atomics.wait(a, kSeq, seq, left);
-      this.#lock();
-    }
-    return this.#leave(index);
+    return runSync(this.#arriving(timeout, hasAction));
   }
 
-  async arriveAsync(
-    _owner: number,
-    timeout: number | undefined,
-    hasAction: boolean,
-  ): Promise<Arrival> {
+  arriveAsync(_owner: number, timeout: number | undefined, hasAction: boolean): Promise<Arrival> {
+    return runAsync(this.#arriving(timeout, hasAction));
+  }
+
+  /** One arrival: waits out a previous round, counts itself, then waits for the round to fill. */
+  *#arriving(timeout: number | undefined, hasAction: boolean): WaitLoop<Arrival> {
     const a = this.#a;
     const end = deadlineOf(timeout ?? this.#timeout);
     this.#lock();
     while (this.#busy()) {
       const seq = Atomics.load(a, kSeq);
       this.#unlock();
-      await waitAsync(a, kSeq, seq, Infinity);
+      yield { a, at: kSeq, expected: seq, ms: Infinity };
       this.#lock();
     }
     const index = this.#enterCounted();
@@ -228,7 +214,7 @@ export class BarrierCore implements BarrierCoreApi {
       }
       const seq = Atomics.load(a, kSeq);
       this.#unlock();
-      await waitAsync(a, kSeq, seq, left);
+      yield { a, at: kSeq, expected: seq, ms: left };
       this.#lock();
     }
     return this.#leave(index);

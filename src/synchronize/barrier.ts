@@ -1,4 +1,5 @@
 // Barrier: the public class, shared by every thread and process it is passed to.
+import { activeProvider } from '../shared/binding.ts';
 import { inspect } from 'node:util';
 import { BrokenBarrierError } from '../errors.ts';
 import { kSelf } from '../shared/atomics.ts';
@@ -56,7 +57,9 @@ export class Barrier {
     this.#parties = parties;
     if (typeof action === 'function') this.#action = action;
     else if (action !== undefined) this.#load(reduceFunction(action, 'the barrier action'));
-    this.#core = markLocal(new BarrierCore(BarrierCore.fresh(parties, timeout ?? null)));
+    this.#core = markLocal(
+      new BarrierCore(BarrierCore.fresh(parties, timeout ?? null, activeProvider().memory)),
+    );
   }
 
   #load(ref: FnRef): void {

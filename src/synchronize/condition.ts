@@ -1,9 +1,20 @@
 // Condition: a lock plus a futex word with wake-up tokens (no stolen wake-ups), and the public class.
+import { activeProvider } from '../shared/binding.ts';
 import { inspect } from 'node:util';
 import { InvalidStateError } from '../errors.ts';
 import { createCore, registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
 import { callSignal } from '../shared/call-context.ts';
-import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
+import {
+  type WaitLoop,
+  deadlineOf,
+  kSelf,
+  notify,
+  remaining,
+  runAsync,
+  runSync,
+  sharedWords,
+} from '../shared/atomics.ts';
+import { type Memory, kLocalMemory } from '../shared/memory.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkFunction, checkInteger, checkTimeout, invalidArg } from '../validate.ts';
 import { Lock, RLock, lockCoreOf, type AcquireOptions } from './lock.ts';
@@ -48,10 +59,10 @@ export class ConditionCore implements ConditionCoreApi {
     this.#lock = createCore(lockKind, { buffers: state.buffers.slice(1) }) as MutexCore;
   }
 
-  /** A new state over the lock whose core state is `lock` (of kind `lockKind`). */
-  static fresh(lockKind: string, lock: CoreState): CoreState {
+  /** A new state, in `memory`, over the lock whose core state is `lock` (of kind `lockKind`). */
+  static fresh(lockKind: string, lock: CoreState, memory: Memory = kLocalMemory): CoreState {
     return {
-      buffers: [sharedWords(5).buffer as SharedArrayBuffer, ...lock.buffers],
+      buffers: [sharedWords(5, memory).buffer as SharedArrayBuffer, ...lock.buffers],
       meta: { lockKind },
     };
   }
@@ -89,21 +100,9 @@ export class ConditionCore implements ConditionCoreApi {
 
   waitSync(owner: number, timeout: number | undefined): boolean {
     this.#requireOwned(owner, 'must acquire() condition before using wait()');
-    const c = this.#c;
     const ticket = this.#enter();
     const depth = this.#lock.releaseAll();
-    const end = deadlineOf(timeout);
-    let woken = false;
-    for (;;) {
-      const seq = Atomics.load(c, kSeq);
-      if (this.#take(ticket)) {
-        woken = true;
-        break;
-      }
-      const left = remaining(end);
-      if (left <= 0) break;
-      Atomics.wait(c, kSeq, seq, left);
-    }
+    const woken = runSync(this.#waiting(ticket, deadlineOf(timeout), undefined));
     this.#lock.restoreSync(owner, depth);
     return woken || this.#leave(ticket);
   }
@@ -113,26 +112,26 @@ export class ConditionCore implements ConditionCoreApi {
     // Run by the broker for a child: if that child goes away, stop waiting, and do not keep
     // the lock that wait() takes back for it.
     const signal = callSignal();
-    const c = this.#c;
     const ticket = this.#enter();
     const depth = this.#lock.releaseAll();
-    const end = deadlineOf(timeout);
-    let woken = false;
-    for (;;) {
-      const seq = Atomics.load(c, kSeq);
-      if (this.#take(ticket)) {
-        woken = true;
-        break;
-      }
-      const left = remaining(end);
-      if (left <= 0 || signal?.aborted) break;
-      await waitAsync(c, kSeq, seq, left, signal);
-    }
+    const woken = await runAsync(this.#waiting(ticket, deadlineOf(timeout), signal), signal);
     // The waiter counts change under the lock only, so even a gone caller takes it to leave.
     await this.#lock.restoreAsync(owner, depth);
     const notified = woken || this.#leave(ticket);
     if (signal?.aborted) this.#lock.releaseAll();
     return notified;
+  }
+
+  /** Lock released: sleeps on SEQ until this ticket takes a token (true) or `end` passes. */
+  *#waiting(ticket: number, end: number, signal: AbortSignal | undefined): WaitLoop<boolean> {
+    const c = this.#c;
+    for (;;) {
+      const seq = Atomics.load(c, kSeq);
+      if (this.#take(ticket)) return true;
+      const left = remaining(end);
+      if (left <= 0 || signal?.aborted) return false;
+      yield { a: c, at: kSeq, expected: seq, ms: left };
+    }
   }
 
   notify(owner: number, n: number): void {
@@ -145,7 +144,7 @@ export class ConditionCore implements ConditionCoreApi {
     Atomics.store(c, kHorizon, Atomics.load(c, kNext));
     Atomics.add(c, kSeq, 1);
     // Every sleeper wakes and checks its ticket: a futex cannot pick the eligible ones.
-    Atomics.notify(c, kSeq);
+    notify(c, kSeq);
   }
 
   notifyAll(owner: number): void {
@@ -185,7 +184,11 @@ export class Condition {
     }
     this.#lock = lock ?? new RLock();
     const lockCore = lockCoreOf(this.#lock);
-    this.#core = markLocal(new ConditionCore(ConditionCore.fresh(lockCore.kind, lockCore.state)));
+    this.#core = markLocal(
+      new ConditionCore(
+        ConditionCore.fresh(lockCore.kind, lockCore.state, activeProvider().memory),
+      ),
+    );
   }
 
   /** Acquires the underlying lock (see Lock.acquire). */

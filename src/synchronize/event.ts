@@ -1,8 +1,19 @@
 // Event: a flag word that waiters sleep on (set() never blocks), and the public class.
+import { activeProvider } from '../shared/binding.ts';
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
 import { callSignal } from '../shared/call-context.ts';
-import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
+import {
+  type WaitLoop,
+  deadlineOf,
+  kSelf,
+  notify,
+  remaining,
+  runAsync,
+  runSync,
+  sharedWords,
+} from '../shared/atomics.ts';
+import { type Memory, kLocalMemory } from '../shared/memory.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkTimeout } from '../validate.ts';
 import { markLocal, reduceCore, registerPrimitive, type CoreHandle } from '../shared/travel.ts';
@@ -23,7 +34,7 @@ export interface EventCoreApi extends SharedCore {
  * wakes them all. Python builds Event from a Condition; a flag word needs no lock, so set() and
  * clear() can never wait for one (not even on an async waiter of the same thread).
  * @example
- * const core = new EventCore(EventCore.fresh())
+ * const core = new EventCore(EventCore.fresh(activeProvider().memory))
  */
 export class EventCore implements EventCoreApi {
   readonly kind = 'Event';
@@ -35,9 +46,9 @@ export class EventCore implements EventCoreApi {
     this.#a = new Int32Array(state.buffers[0]!);
   }
 
-  /** A new, unset state. */
-  static fresh(): CoreState {
-    return { buffers: [sharedWords(1).buffer as SharedArrayBuffer] };
+  /** A new, unset state, in `memory`. */
+  static fresh(memory: Memory = kLocalMemory): CoreState {
+    return { buffers: [sharedWords(1, memory).buffer as SharedArrayBuffer] };
   }
 
   isSet(): boolean {
@@ -45,31 +56,32 @@ export class EventCore implements EventCoreApi {
   }
 
   set(_owner: number): void {
-    if (Atomics.exchange(this.#a, kFlag, 1) === 0) Atomics.notify(this.#a, kFlag);
+    if (Atomics.exchange(this.#a, kFlag, 1) === 0) notify(this.#a, kFlag);
   }
 
   clear(_owner: number): void {
     Atomics.store(this.#a, kFlag, 0);
   }
 
+  // Both check the flag before building their loop: waiting on a set event costs no allocation.
   waitSync(_owner: number, timeout: number | undefined): boolean {
-    const end = deadlineOf(timeout);
-    for (;;) {
-      if (Atomics.load(this.#a, kFlag) === 1) return true;
-      const left = remaining(end);
-      if (left <= 0) return false;
-      Atomics.wait(this.#a, kFlag, 0, left);
-    }
+    if (Atomics.load(this.#a, kFlag) === 1) return true;
+    return runSync(this.#waiting(deadlineOf(timeout), undefined));
   }
 
   async waitAsync(_owner: number, timeout: number | undefined): Promise<boolean> {
+    if (Atomics.load(this.#a, kFlag) === 1) return true;
     const signal = callSignal(); // a child waiting through the broker went away: stop waiting
-    const end = deadlineOf(timeout);
+    return runAsync(this.#waiting(deadlineOf(timeout), signal), signal);
+  }
+
+  /** Sleeps on the flag word until it is 1 (true) or `end` passes (false). */
+  *#waiting(end: number, signal: AbortSignal | undefined): WaitLoop<boolean> {
     for (;;) {
       if (Atomics.load(this.#a, kFlag) === 1) return true;
       const left = remaining(end);
       if (left <= 0 || signal?.aborted) return false;
-      await waitAsync(this.#a, kFlag, 0, left, signal);
+      yield { a: this.#a, at: kFlag, expected: 0, ms: left };
     }
   }
 }
@@ -90,7 +102,7 @@ export class Event {
   readonly #core: EventCoreApi;
 
   constructor() {
-    this.#core = adopting ?? markLocal(new EventCore(EventCore.fresh()));
+    this.#core = adopting ?? markLocal(new EventCore(EventCore.fresh(activeProvider().memory)));
     adopting = null;
   }
 

@@ -1,7 +1,8 @@
 // Lock and RLock: the public classes over the mutex core (synchronize/mutex-core.ts), with their withLock helpers.
+import { activeProvider } from '../shared/binding.ts';
 import { inspect } from 'node:util';
 import type { SharedCore } from '../shared/core.ts';
-import { kSelf, kSelfHi, kSelfLo } from '../shared/atomics.ts';
+import { kSelf, kSelfHi, kSelfLo, notify } from '../shared/atomics.ts';
 import { MutexCore, kCount, kOwner, kState, type LockCoreApi } from './mutex-core.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { state as runtimeState } from '../runtime/state.ts';
@@ -83,7 +84,7 @@ export function ownerName(owner: number | null): string {
 let adopting: LockCoreApi | null = null;
 
 function takeCore(kind: 'Lock' | 'RLock'): LockCoreApi {
-  const core = adopting ?? markLocal(new MutexCore(kind, MutexCore.fresh()));
+  const core = adopting ?? markLocal(new MutexCore(kind, MutexCore.fresh(activeProvider().memory)));
   adopting = null;
   return core;
 }
@@ -210,7 +211,7 @@ export class RLock {
       if (--w[kCount]! > 0) return;
       w[kOwner + 1] = 0;
       w[kOwner] = 0;
-      if (Atomics.exchange(w, kState, 0) === 2) Atomics.notify(w, kState, 1);
+      if (Atomics.exchange(w, kState, 0) === 2) notify(w, kState, 1);
       return;
     }
     this.#core.release(kSelf);

@@ -1,6 +1,7 @@
 // Drepper's 3-state futex mutex with owner words: the algorithm under Lock and RLock, local or through the broker.
 import { InvalidStateError } from '../errors.ts';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
+import { type Memory, kLocalMemory } from '../shared/memory.ts';
 import { callSignal } from '../shared/call-context.ts';
 import {
   clearOwner,
@@ -8,6 +9,7 @@ import {
   isOwner,
   mutexLockAsync,
   mutexLockSync,
+  notify,
   readOwner,
   setOwner,
   sharedWords,
@@ -63,9 +65,9 @@ export class MutexCore implements LockCoreApi {
     this.#recursive = kind === 'RLock';
   }
 
-  /** A new unlocked state. */
-  static fresh(): CoreState {
-    return { buffers: [sharedWords(kWords).buffer as SharedArrayBuffer] };
+  /** A new unlocked state, in `memory`. */
+  static fresh(memory: Memory = kLocalMemory): CoreState {
+    return { buffers: [sharedWords(kWords, memory).buffer as SharedArrayBuffer] };
   }
 
   // The hot paths below inline the owner words' arithmetic (see setOwner in atomics.ts): fresh
@@ -122,14 +124,14 @@ export class MutexCore implements LockCoreApi {
     const was = Atomics.exchange(a, kState, 0);
     // A plain Lock may be released by any thread: two racing releases leave one failing.
     if (was === 0) throw releasedTooManyTimes();
-    if (was === 2) Atomics.notify(a, kState, 1);
+    if (was === 2) notify(a, kState, 1);
   }
 
   #unlock(): void {
     const a = this.#a;
     a[kCount] = 0;
     clearOwner(a, kOwner);
-    if (Atomics.exchange(a, kState, 0) === 2) Atomics.notify(a, kState, 1);
+    if (Atomics.exchange(a, kState, 0) === 2) notify(a, kState, 1);
   }
 
   /** The lock's words, for Value's inline "do I hold it?" check (local cores only). */

@@ -1,8 +1,19 @@
 // Semaphore and BoundedSemaphore: a counter core with futex sleeps, and the public classes.
+import { activeProvider } from '../shared/binding.ts';
 import { inspect } from 'node:util';
 import { registerCore, type CoreState, type SharedCore } from '../shared/core.ts';
 import { callSignal } from '../shared/call-context.ts';
-import { deadlineOf, kSelf, remaining, sharedWords, waitAsync } from '../shared/atomics.ts';
+import {
+  type WaitLoop,
+  deadlineOf,
+  kSelf,
+  notify,
+  remaining,
+  runAsync,
+  runSync,
+  sharedWords,
+} from '../shared/atomics.ts';
+import { type Memory, kLocalMemory } from '../shared/memory.ts';
 import { kReduce, type Destination } from '../reduction/values.ts';
 import { checkInteger, outOfRange } from '../validate.ts';
 import { acquireTimeout, holding, holdingSync, type AcquireOptions } from './lock.ts';
@@ -41,9 +52,9 @@ export class SemaphoreCore implements SemaphoreCoreApi {
     this.#a = new Int32Array(state.buffers[0]!);
   }
 
-  /** A new state holding `value`, bounded by `max` (-1 for none). */
-  static fresh(value: number, max: number): CoreState {
-    const a = sharedWords(3);
+  /** A new state holding `value`, bounded by `max` (-1 for none), in `memory`. */
+  static fresh(value: number, max: number, memory: Memory = kLocalMemory): CoreState {
+    const a = sharedWords(3, memory);
     a[kValue] = value;
     a[kMax] = max;
     return { buffers: [a.buffer as SharedArrayBuffer] };
@@ -62,28 +73,23 @@ export class SemaphoreCore implements SemaphoreCoreApi {
 
   acquireSync(_owner: number, timeout: number | undefined): boolean {
     if (this.#tryTake()) return true;
-    const a = this.#a;
-    const end = deadlineOf(timeout);
-    for (;;) {
-      const left = remaining(end);
-      if (left <= 0) return false;
-      Atomics.add(a, kSleepers, 1);
-      Atomics.wait(a, kValue, 0, left);
-      Atomics.sub(a, kSleepers, 1);
-      if (this.#tryTake()) return true;
-    }
+    return runSync(this.#acquiring(deadlineOf(timeout), undefined));
   }
 
   async acquireAsync(_owner: number, timeout: number | undefined): Promise<boolean> {
     if (this.#tryTake()) return true;
     const signal = callSignal(); // the broker's caller going away ends the wait
+    return runAsync(this.#acquiring(deadlineOf(timeout), signal), signal);
+  }
+
+  /** Sleeps on the value word (counted as a sleeper, so release wakes it) until it takes one. */
+  *#acquiring(end: number, signal: AbortSignal | undefined): WaitLoop<boolean> {
     const a = this.#a;
-    const end = deadlineOf(timeout);
     for (;;) {
       const left = remaining(end);
       if (left <= 0 || signal?.aborted) return false;
       Atomics.add(a, kSleepers, 1);
-      await waitAsync(a, kValue, 0, left, signal);
+      yield { a, at: kValue, expected: 0, ms: left };
       Atomics.sub(a, kSleepers, 1);
       if (signal?.aborted) return false;
       if (this.#tryTake()) return true;
@@ -103,7 +109,7 @@ export class SemaphoreCore implements SemaphoreCoreApi {
       if (seen === v) break;
       v = seen;
     }
-    if (Atomics.load(a, kSleepers) > 0) Atomics.notify(a, kValue, 1);
+    if (Atomics.load(a, kSleepers) > 0) notify(a, kValue, 1);
   }
 
   getValue(): number {
@@ -134,7 +140,9 @@ export class Semaphore {
     checkInteger(value, 'value', 0);
     if (value > kValueMax) outOfRange('value', `an integer from 0 to ${kValueMax}`, value);
     const bound = new.target === BoundedSemaphore ? value : -1;
-    this.#core = adopting ?? markLocal(new SemaphoreCore(SemaphoreCore.fresh(value, bound)));
+    this.#core =
+      adopting ??
+      markLocal(new SemaphoreCore(SemaphoreCore.fresh(value, bound, activeProvider().memory)));
     adopting = null;
   }
 
