@@ -6,9 +6,10 @@
 // pairs check that the transports agree on the same memory (a lock taken through one blocks the
 // other, an item put through one comes out of the other). A new transport is one more row.
 import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { remoteCore } from '../src/broker/client.ts';
 import { createCore } from '../src/shared/core.ts';
-import { shareCore } from '../src/shared/remote.ts';
+import { isRemoteCore, shareCore } from '../src/shared/remote.ts';
 import { checkNoLeaks, withDeadline } from './helpers/contexts.ts';
 import { type Transport, type Views, kDeadlineMs } from './fixtures/conformance-kit.ts';
 import { kDataBehaviours } from './fixtures/conformance-data.ts';
@@ -22,13 +23,21 @@ const kTransports: readonly Transport[] = [
   {
     // Another core object over the same SharedArrayBuffers, as a thread worker gets it.
     name: 'local',
-    reach: (core) => createCore(core.kind, core.state) as typeof core,
+    reach(core) {
+      const view = createCore(core.kind, core.state) as typeof core;
+      assert.ok(view !== core && !isRemoteCore(view), 'a second local core');
+      return view;
+    },
   },
   {
     // A remote core: every call travels over the socket to the broker thread, which runs the
     // algorithm on the same buffers (what a child process gets, here from its owner process).
     name: 'broker',
-    reach: (core) => remoteCore(shareCore(core)) as unknown as typeof core,
+    reach(core) {
+      const view = remoteCore(shareCore(core)) as unknown as typeof core;
+      assert.ok(isRemoteCore(view), 'a remote core');
+      return view;
+    },
   },
 ];
 
