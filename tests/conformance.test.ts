@@ -1,4 +1,4 @@
-// Core conformance: every core algorithm behaves the same through every transport the library offers, alone and mixed.
+// Core conformance: every core algorithm behaves the same through every transport the library offers, alone or mixed.
 //
 // Two tables: the transports (how a core is reached) and the behaviours (what every core must
 // do). Each behaviour runs with two views of one primitive, `a` and `b`, for every ordered pair

@@ -1,4 +1,4 @@
-// The seam guards of eslint.config.js: each fires on a small example of what it forbids, and stays quiet on what it allows.
+// The seam guards of eslint.config.js: each must fire on what it forbids, never on what it allows.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';

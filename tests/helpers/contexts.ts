@@ -23,7 +23,7 @@ export const kContexts: readonly ContextName[] = registeredMethods();
 /** A capability a suite can ask of the contexts it runs under. */
 export type Capability = keyof Capabilities;
 
-/** Which contexts a suite applies to, by capability (as CPython's ALLOWED_TYPES). */
+/** Which contexts a suite applies to, by capability. */
 export interface ContextFilter {
   /** Capabilities a context must have. @default [] */
   readonly requires?: readonly Capability[];
