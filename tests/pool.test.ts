@@ -3,7 +3,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mp from '../src/index.ts';
 import { defaultChunksize } from '../src/pool/chunking.ts';
-import { checkNoLeaks, forEachContext, withDeadline } from './helpers/contexts.ts';
+import {
+  capabilitiesOf,
+  checkNoLeaks,
+  forEachContext,
+  kContexts,
+  withDeadline,
+} from './helpers/contexts.ts';
 import { runScript } from './helpers/scripts.ts';
 import * as f from './fixtures/pool-fns.ts';
 
@@ -25,7 +31,7 @@ test("default chunksize is Python's ceil(n / (4 × workers))", () => {
   assert.equal(defaultChunksize(100_000, 2), 12_500);
 });
 
-forEachContext('Pool', (ctx, method) => {
+forEachContext('Pool', (ctx, method, caps) => {
   let pool: mp.Pool;
   before(() => {
     pool = new ctx.Pool(2);
@@ -283,7 +289,7 @@ forEachContext('Pool', (ctx, method) => {
     const me = await pool.apply(f.whoami);
     assert.match(me.name, /^PoolWorker-\d+$/);
     assert.equal(me.daemon, true);
-    if (method === 'thread') assert.equal(me.pid, process.pid);
+    if (!caps.ownProcess) assert.equal(me.pid, process.pid);
     else assert.notEqual(me.pid, process.pid);
     await assert.rejects(
       pool.apply(f.startProcess),
@@ -292,17 +298,19 @@ forEachContext('Pool', (ctx, method) => {
   });
 
   test('the context option picks where workers run', async () => {
-    const other = method === 'thread' ? 'process' : 'thread';
-    const p = new mp.Pool({ processes: 1, context: other });
-    try {
-      const me = await p.apply(f.whoami);
-      assert.equal(me.pid === process.pid, other === 'thread');
-    } finally {
-      await closeAndJoin(p);
+    // Every other registered context by name; this one as a Context.
+    for (const other of kContexts.filter((m) => m !== method)) {
+      const p = new mp.Pool({ processes: 1, context: other });
+      try {
+        const me = await p.apply(f.whoami);
+        assert.equal(me.pid === process.pid, !capabilitiesOf(other).ownProcess);
+      } finally {
+        await closeAndJoin(p);
+      }
     }
     const q = new mp.Pool({ processes: 1, context: mp.getContext(method) });
     try {
-      assert.equal((await q.apply(f.whoami)).pid === process.pid, method === 'thread');
+      assert.equal((await q.apply(f.whoami)).pid === process.pid, !caps.ownProcess);
     } finally {
       await closeAndJoin(q);
     }
@@ -314,13 +322,13 @@ forEachContext('Pool', (ctx, method) => {
       transfer: [buf.buffer],
     });
     assert.equal(sum, 6);
-    assert.equal(buf.byteLength, method === 'thread' ? 0 : 24);
+    assert.equal(buf.byteLength, caps.canTransfer ? 0 : 24);
     const arrays = [new Float64Array([1, 2]), new Float64Array([3])];
     const sums = await pool.map((a: Float64Array) => a.reduce((s, x) => s + x, 0), arrays, {
       transfer: arrays,
     });
     assert.deepEqual(sums, [3, 3]);
-    assert.equal(arrays[0]!.byteLength, method === 'thread' ? 0 : 16);
+    assert.equal(arrays[0]!.byteLength, caps.canTransfer ? 0 : 16);
   });
 
   test('an uncloneable argument, item or result rejects with DataCloneError naming it', async () => {

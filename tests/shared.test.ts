@@ -21,7 +21,7 @@ async function runAll(
   return ps.map((p) => p.exitCode);
 }
 
-forEachContext('Value / RawValue', (ctx) => {
+forEachContext('Value / RawValue', (ctx, _name, caps) => {
   test('every typecode starts at 0 (0n for l L q Q) and stores its kind of number', () => {
     for (const code of kCodes) {
       const v = ctx.Value(code);
@@ -121,7 +121,8 @@ forEachContext('Value / RawValue', (ctx) => {
   });
 
   test('2 × 50,000 locked increments stay exact (sync forms); async forms too', async () => {
-    const n = ctx.method === 'thread' ? 50_000 : 2_000;
+    // Fewer where each access is a round trip to another thread.
+    const n = caps.syncCalls ? 50_000 : 2_000;
     const v = ctx.Value('i', 0);
     assert.deepEqual(
       await runAll(ctx, w.incrementSync, [
@@ -132,7 +133,7 @@ forEachContext('Value / RawValue', (ctx) => {
     );
     assert.equal(v.value, 2 * n);
     const a = ctx.Value('i', 0);
-    const m = ctx.method === 'thread' ? 2_000 : 200;
+    const m = caps.syncCalls ? 2_000 : 200;
     assert.deepEqual(
       await runAll(ctx, w.incrementAsync, [
         [a, m],
@@ -154,7 +155,7 @@ forEachContext('Value / RawValue', (ctx) => {
   });
 });
 
-forEachContext('Array / RawArray', (ctx) => {
+forEachContext('Array / RawArray', (ctx, _name, caps) => {
   test('a real typed array over shared memory, from a size or a sequence', () => {
     const a = ctx.Array('i', 4);
     assert.ok(a instanceof Int32Array);
@@ -216,7 +217,7 @@ forEachContext('Array / RawArray', (ctx) => {
 
   test('locked increments of one element from 2 workers stay exact', async () => {
     const a = ctx.Array('i', 2);
-    const n = ctx.method === 'thread' ? 5_000 : 200;
+    const n = caps.syncCalls ? 5_000 : 200;
     const lock = a.getLock() as mp.Lock;
     assert.deepEqual(
       await runAll(ctx, w.incrementWithLock, [
@@ -233,7 +234,7 @@ forEachContext('Array / RawArray', (ctx) => {
     const out = ctx.Value('d', 0);
     assert.deepEqual(await runAll(ctx, w.sumAndDouble, [[r, out]]), [0]);
     assert.equal(out.value, 6);
-    assert.deepEqual([...r], ctx.method === 'thread' ? [2, 4, 6] : [1, 2, 3]);
+    assert.deepEqual([...r], caps.sharesMemory ? [2, 4, 6] : [1, 2, 3]);
   });
 });
 

@@ -22,7 +22,7 @@ function isState(code: string) {
   return (e: unknown) => e instanceof mp.InvalidStateError && e.code === code;
 }
 
-forEachContext('Lock', (ctx) => {
+forEachContext('Lock', (ctx, _name, caps) => {
   test('acquire, non-blocking and timed attempts, release', async () => {
     const lock = new ctx.Lock();
     assert.equal(String(lock), '<Lock(owner=None)>');
@@ -95,7 +95,8 @@ forEachContext('Lock', (ctx) => {
   test('contention: 3 workers × 2,000 increments under one Lock stay exact', async () => {
     const lock = new ctx.Lock();
     const counter = ctx.Array('i', 1, { lock: false });
-    const n = ctx.method === 'thread' ? 2000 : 200;
+    // Fewer where each access is a round trip to another thread.
+    const n = caps.syncCalls ? 2000 : 200;
     const ps = [0, 1, 2].map(
       () => new ctx.Process({ target: w.incrementWithLock, args: [lock, counter, n] }),
     );
@@ -168,7 +169,7 @@ forEachContext('RLock', (ctx) => {
   });
 });
 
-forEachContext('Semaphore / BoundedSemaphore', (ctx) => {
+forEachContext('Semaphore / BoundedSemaphore', (ctx, _name, caps) => {
   test('counting, timeouts, release above the initial value', async () => {
     const s = new ctx.Semaphore(2);
     assert.equal(s.getValue(), 2);
@@ -207,7 +208,7 @@ forEachContext('Semaphore / BoundedSemaphore', (ctx) => {
   test('stress: 3 workers share a Semaphore(2); never more than 2 inside, every round counted', async () => {
     const s = new ctx.BoundedSemaphore(2);
     const stats = ctx.Array('i', 3);
-    const n = ctx.method === 'thread' ? 500 : 40;
+    const n = caps.syncCalls ? 500 : 40;
     const ps = [0, 1, 2].map(
       () => new ctx.Process({ target: w.semaphoreRounds, args: [s, stats, n] }),
     );
@@ -224,7 +225,7 @@ forEachContext('Semaphore / BoundedSemaphore', (ctx) => {
   });
 });
 
-forEachContext('Condition', (ctx) => {
+forEachContext('Condition', (ctx, _name, caps) => {
   test('wait and notify without the lock throw ERR_LOCK_NOT_HELD', async () => {
     const c = new ctx.Condition();
     await assert.rejects(c.wait(10), isState('ERR_LOCK_NOT_HELD'));
@@ -291,7 +292,7 @@ forEachContext('Condition', (ctx) => {
   test('producer/consumer across 2 workers: every item consumed exactly once', async () => {
     const c = new ctx.Condition();
     const box = ctx.Array('i', 2, { lock: false });
-    const n = ctx.method === 'thread' ? 300 : 30;
+    const n = caps.syncCalls ? 300 : 30;
     const ps = [
       new ctx.Process({ target: w.consume, args: [c, box, n] }),
       new ctx.Process({ target: w.consumeAsync, args: [c, box, n] }),

@@ -1,22 +1,63 @@
 // Test helpers: run a suite under every local context, with deadlines, and fail on leaked workers or handles.
 import { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveWorkerCount } from '../../src/backends/index.ts';
+import {
+  type Capabilities,
+  capabilitiesOf,
+  liveWorkerCount,
+  registeredMethods,
+} from '../../src/backends/index.ts';
 import * as mp from '../../src/index.ts';
 import { existsSync } from 'node:fs';
 import { brokerDirectory, stopBroker } from '../../src/broker/provider.ts';
 
-/** The contexts every suite runs under. */
-export const kContexts = ['thread', 'process'] as const;
-export type ContextName = (typeof kContexts)[number];
+export { capabilitiesOf };
+export type { Capabilities };
 
-/** Runs `body` once per context inside a `describe` named after it. */
+/** A start method's name, as the registry knows it. */
+export type ContextName = mp.StartMethod;
+
+/** The contexts every suite runs under: every registered start method, the default first. */
+export const kContexts: readonly ContextName[] = registeredMethods();
+
+/** A capability a suite can ask of the contexts it runs under. */
+export type Capability = keyof Capabilities;
+
+/** Which contexts a suite applies to, by capability. */
+export interface ContextFilter {
+  /** Capabilities a context must have. @default [] */
+  readonly requires?: readonly Capability[];
+  /** Capabilities a context must not have. @default [] */
+  readonly lacks?: readonly Capability[];
+}
+
+/** Why `caps` does not fit `filter` ('' when it does). */
+function mismatch(caps: Capabilities, filter: ContextFilter): string {
+  const missing = (filter.requires ?? []).filter((c) => !caps[c]);
+  const present = (filter.lacks ?? []).filter((c) => caps[c]);
+  return [
+    ...missing.map((c) => `needs ${c}`),
+    ...present.map((c) => `not for contexts with ${c}`),
+  ].join(', ');
+}
+
+/**
+ * Runs `body` once per registered context inside a `describe` named after it, with the
+ * context's capabilities. A context that `filter` leaves out gets an empty `describe` whose name
+ * says why, so the report shows what did not run (no `.skip`).
+ * @example
+ * forEachContext('Pool signals', (ctx, name, caps) => { ... }, { requires: ['ownProcess'] })
+ */
 export function forEachContext(
   title: string,
-  body: (ctx: mp.Context, name: ContextName) => void,
+  body: (ctx: mp.Context, name: ContextName, caps: Capabilities) => void,
+  filter: ContextFilter = {},
 ): void {
   for (const name of kContexts) {
-    describe(`${title} [${name}]`, () => body(mp.getContext(name), name));
+    const caps = capabilitiesOf(name);
+    const why = mismatch(caps, filter);
+    if (why) describe(`${title} [${name}]: not run (${why})`, () => {});
+    else describe(`${title} [${name}]`, () => body(mp.getContext(name), name, caps));
   }
 }
 
