@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { remoteCore } from '../src/broker/client.ts';
 import { createCore } from '../src/shared/core.ts';
-import { isRemoteCore, shareCore } from '../src/shared/remote.ts';
+import { isRemoteCore, shareCore } from '../src/broker/provider.ts';
 import { checkNoLeaks, withDeadline } from './helpers/contexts.ts';
 import { type Transport, type Views, kDeadlineMs } from './fixtures/conformance-kit.ts';
 import { kDataBehaviours } from './fixtures/conformance-data.ts';
