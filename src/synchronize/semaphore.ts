@@ -139,7 +139,8 @@ export class Semaphore {
   constructor(value = 1) {
     checkInteger(value, 'value', 0);
     if (value > kValueMax) outOfRange('value', `an integer from 0 to ${kValueMax}`, value);
-    const bound = new.target === BoundedSemaphore ? value : -1;
+    // `this`, not new.target: a context's BoundedSemaphore is a subclass of this one.
+    const bound = this instanceof BoundedSemaphore ? value : -1;
     this.#core =
       adopting ??
       markLocal(new SemaphoreCore(SemaphoreCore.fresh(value, bound, activeProvider().memory)));
