@@ -1,0 +1,62 @@
+// Declarations shared by the addon's two translation units (segments in shm.c, futexes in futex.c).
+#ifndef MP_SHM_COMMON_H
+#define MP_SHM_COMMON_H
+
+// The addon needs memfd_create, MAP_FIXED overlays and process-shared futexes: Linux only. On
+// another OS the build stops here; `npm install` still succeeds and the loader reports why.
+#if !defined(__linux__)
+#error "mp_shm is Linux-only (memfd_create + process-shared futexes); the library falls back to its broker"
+#endif
+
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+// Every exported function starts with this: on a failed Node-API call, throw and return NULL.
+#define NAPI_CALL(env, call)                                                         \
+  do {                                                                               \
+    if ((call) != napi_ok) {                                                         \
+      mp_throw_napi((env), #call);                                                   \
+      return NULL;                                                                   \
+    }                                                                                \
+  } while (0)
+
+/** Largest integer a JS number holds exactly (Number.MAX_SAFE_INTEGER). */
+#define kMaxSafeInteger 9007199254740991.0
+
+/** Throws a plain Error naming the Node-API call that failed (an addon bug, not a user error). */
+void mp_throw_napi(napi_env env, const char* call);
+
+/** Throws an Error with `code` and a message from `fmt` (a refusal: no system call failed). */
+void mp_throw_code(napi_env env, const char* code, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/** Throws an Error with `code`, `errno` (negative, as Node's system errors) and `syscall`. */
+void mp_throw_sys(napi_env env, const char* code, int err, const char* syscall, const char* fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+
+/** Reads argument `name` of `fn` as an integer in [min, max]; throws TypeError/RangeError. */
+bool mp_get_integer(napi_env env, napi_value v, const char* fn, const char* name, double min,
+                    double max, double* out);
+
+/** Reads an optional timeout in ms: undefined, NaN or Infinity is forever, a negative is 0. */
+bool mp_get_timeout(napi_env env, napi_value v, const char* fn, bool* forever, double* ms);
+
+/**
+ * Reads a typed array of `type` and returns its data pointer and byte length; throws a
+ * TypeError naming the argument otherwise.
+ */
+bool mp_get_view(napi_env env, napi_value v, const char* fn, const char* name,
+                 napi_typedarray_type type, void** data, size_t* bytes);
+
+/** Turns `ms` from now into an absolute CLOCK_MONOTONIC deadline (`forever` when too far). */
+void mp_deadline(double ms, bool* forever, struct timespec* deadline);
+
+/** Registers the futex functions on `exports` and sets up this env's waiter threads. */
+bool mp_futex_init(napi_env env, napi_value exports);
+
+#endif
