@@ -110,7 +110,7 @@ export class SharedMemory {
     }
     this.#buf =
       this.#memory instanceof SharedArrayBuffer
-        ? new Uint8Array(this.#memory)
+        ? new Uint8Array(this.#memory, 0, this.#size)
         : (remoteArray(bytesOf(this.#memory), 'B', 0, this.#size) as Uint8Array);
   }
 
@@ -131,7 +131,8 @@ export class SharedMemory {
 
   /** The byte core (for bulk reads and writes that work in a child process too). */
   get core(): NamedCore {
-    if (this.#memory instanceof SharedArrayBuffer) this.#core ??= this.#names.bytes(this.#memory);
+    if (this.#memory instanceof SharedArrayBuffer)
+      this.#core ??= this.#names.bytes(this.#memory, this.#size);
     return this.#core ?? (this.#memory as NamedCore);
   }
 

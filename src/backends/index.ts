@@ -3,7 +3,7 @@ import { liveChildren, processBackend } from './process.ts';
 import { backendEntry, registerBackend } from './registry.ts';
 import type { Backend } from './types.ts';
 import { liveThreads, threadBackend } from './thread.ts';
-import { brokerCores, localCores } from '../shared/providers.ts';
+import { brokerCores, localCores, mappedAvailable, mappedCores } from '../shared/providers.ts';
 
 export {
   backendEntry,
@@ -38,8 +38,9 @@ registerBackend({
     ownProcess: true,
   },
   backend: processBackend,
-  // Children reach this process's buffers through the broker thread.
-  cores: () => brokerCores,
+  // Children map the same OS shared memory where the native addon works (decided once, at
+  // first use); elsewhere they reach this process's buffers through the broker thread.
+  cores: () => (mappedAvailable() ? mappedCores : brokerCores),
 });
 
 /** How many workers started from this thread are still running (every backend). */

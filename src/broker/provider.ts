@@ -242,8 +242,8 @@ export function unpublishBuffer(name: string): void {
 }
 
 /** A {@link BufferCore} over `buffer`, to share a SharedMemory's bytes with child processes. */
-export function bufferCore(buffer: SharedArrayBuffer): BufferCore {
-  return BufferCore.over(buffer);
+export function bufferCore(buffer: SharedArrayBuffer, size = buffer.byteLength): BufferCore {
+  return BufferCore.over(buffer, size);
 }
 
 const brokerNames: NamedBuffers = {

@@ -8,7 +8,7 @@
 // stores the wrap point in the header (no marker record).
 import type { CoreState } from '../shared/core.ts';
 import { mutexLockSync, mutexUnlock } from '../shared/atomics.ts';
-import { type Memory, allocateShared, kLocalMemory } from '../shared/memory.ts';
+import { type Memory, allocateShared, growShared, kLocalMemory } from '../shared/memory.ts';
 import { type DataViews, type Prepared, Tag, readPayload, viewsOf, writePayload } from './codec.ts';
 
 /** The header words of a channel (indexes into its Int32 header). */
@@ -189,7 +189,7 @@ export class Ring {
       }
       next = limit;
     }
-    this.#sab.grow(kHeaderBytes + next);
+    growShared(this.#sab, kHeaderBytes + next);
     h[H.Cap] = next;
     const v = this.#views();
     if (wrapAt >= 0) {

@@ -100,7 +100,13 @@ export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
  */
 export interface Waker {
   waitSync(a: Int32Array, at: number, expected: number, ms: number): WaitResult;
-  waitAsync(a: Int32Array, at: number, expected: number, ms: number): Promise<WaitResult>;
+  waitAsync(
+    a: Int32Array,
+    at: number,
+    expected: number,
+    ms: number,
+    signal?: AbortSignal,
+  ): Promise<WaitResult>;
   notify(a: Int32Array, at: number, count: number): number;
 }
 
@@ -173,15 +179,20 @@ export function waitAsync(
     const r = Atomics.waitAsync(a, at, expected, ms);
     if (!r.async) return Promise.resolve(r.value);
     waited = r.value;
-  } else waited = waker.waitAsync(a, at, expected, ms);
+  } else waited = waker.waitAsync(a, at, expected, ms, signal);
   hold();
   waited = waited.finally(letGo);
   if (!signal) return waited;
   // The broker's caller went away: stop waiting (the pending futex wait ends on its own later).
-  const aborted = new Promise<WaitResult>((resolve) =>
-    signal.addEventListener('abort', () => resolve('timed-out'), { once: true }),
+  // The listener goes with the wait, or a loop of waits on one signal would pile them up.
+  let onAbort!: () => void;
+  const aborted = new Promise<WaitResult>((resolve) => {
+    onAbort = () => resolve('timed-out');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([waited, aborted]).finally(() =>
+    signal.removeEventListener('abort', onAbort),
   );
-  return Promise.race([waited, aborted]);
 }
 
 /**

@@ -28,12 +28,13 @@ export class BufferCore implements SharedCore {
 
   constructor(state: CoreState) {
     this.state = state;
-    this.#bytes = new Uint8Array(state.buffers[0]!);
+    // The size, not the buffer's length: a mapped buffer is a whole number of wasm pages.
+    this.#bytes = new Uint8Array(state.buffers[0]!, 0, (state.meta as BufferMeta).size);
   }
 
   /** A core over `buffer`. */
-  static over(buffer: SharedArrayBuffer): BufferCore {
-    return new BufferCore({ buffers: [buffer], meta: { size: buffer.byteLength } });
+  static over(buffer: SharedArrayBuffer, size = buffer.byteLength): BufferCore {
+    return new BufferCore({ buffers: [buffer], meta: { size } });
   }
 
   #range(offset: number, length: number): void {

@@ -53,3 +53,32 @@ export function allocateShared(
 ): SharedArrayBuffer {
   return memory.allocate(bytes, options);
 }
+
+// Memory that cannot grow in place as a growable SharedArrayBuffer does (mapped memory is mapped
+// at its maximum size up front, and grows by allocating more of its file) says so here.
+type Grower = (buffer: SharedArrayBuffer, bytes: number) => boolean;
+const growers: Grower[] = [];
+
+/**
+ * Registers how buffers of another memory grow: `grow` returns false for buffers not its own.
+ * @example
+ * registerGrower((b, n) => isMapped(b) && (growMapped(b, n), true))
+ */
+export function registerGrower(grow: Grower): void {
+  growers.push(grow);
+}
+
+/**
+ * Makes the first `bytes` bytes of a growable shared buffer usable, as `buffer.grow(bytes)`
+ * does for a growable SharedArrayBuffer, whatever memory it came from.
+ * @example
+ * growShared(ring, 1 << 20)
+ */
+export function growShared(buffer: SharedArrayBuffer, bytes: number): void {
+  if (buffer.growable) {
+    buffer.grow(bytes);
+    return;
+  }
+  for (const grow of growers) if (grow(buffer, bytes)) return;
+  throw new Error('assertion failed: growShared on a buffer that cannot grow');
+}

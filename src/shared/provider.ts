@@ -33,8 +33,8 @@ export interface NamedBuffers {
   lookup(name: string): SharedArrayBuffer | BufferCore;
   /** Removes the name; holders keep their memory. */
   unlink(name: string): void;
-  /** A byte core over `buffer`, for bulk reads and writes that other processes can call. */
-  bytes(buffer: SharedArrayBuffer): BufferCore;
+  /** A byte core over the first `size` bytes of `buffer`, for bulk reads and writes that other processes can call. */
+  bytes(buffer: SharedArrayBuffer, size: number): BufferCore;
 }
 
 /** One kind of memory for shared primitives. */
