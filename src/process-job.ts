@@ -1,4 +1,4 @@
-// The worker side of a Process: its job record, and the runner that calls its target or run().
+// The worker side of a Process: its job record, plus the runner calling its target or run().
 import { writeSync } from 'node:fs';
 import type { ParentChannel } from './backends/types.ts';
 import { getLogger } from './logging.ts';

@@ -1,4 +1,4 @@
-// The thread backend's fast path: a doorbell the parent rings after each post, and a port for the worker's answers.
+// The thread backend's fast path: a doorbell rung after each post, plus a port for the worker's answers.
 //
 // A message between threads normally wakes its receiver through the receiver's event loop: a
 // wake-up that costs tens of µs on a virtual machine, far more than a short task. On a lane, a

@@ -1,4 +1,4 @@
-// The interface every backend implements: how a worker is started, posted to, stopped, and how it talks back.
+// The contract every backend fulfils: Backend, WorkerHandle, ParentChannel, with their options.
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { Destination } from '../reduction/values.ts';
 import type { BootRecord } from '../runtime/protocol.ts';

@@ -1,4 +1,4 @@
-// The pool's eager jobs: apply (one task) and map/starmap (a whole input in chunks), settling a Promise or an AsyncResult.
+// The pool's jobs: the bookkeeping they share, apply (one task), map/starmap (a whole input in chunks).
 import { capabilitiesOf } from '../backends/index.ts';
 import type { Transferable } from '../backends/types.ts';
 import { AbortError } from '../errors.ts';

@@ -1,4 +1,4 @@
-// The pool's wire messages: what a pool worker is started with, the tasks it gets and the answers it sends.
+// The pool's wire messages: a pool worker's job, its tasks, their answers.
 import type { FnRef } from '../reduction/functions.ts';
 import type { SerializedError } from '../reduction/errors.ts';
 import type { LifecycleMessage, StopMessage } from '../runtime/protocol.ts';

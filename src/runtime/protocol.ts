@@ -1,41 +1,17 @@
-// The worker runtime's own messages and boot record, shared by every kind of worker.
+// The worker runtime's own wire types: the boot record, lifecycle messages, holding reports.
 import type { SerializedError } from '../reduction/errors.ts';
 import type { InheritedState } from './state.ts';
-import type { ManagerJob } from '../managers/server.ts';
-import type { PoolJob } from '../pool/protocol.ts';
-import type { ProcessJob } from '../process-job.ts';
 
 /**
  * What a worker runs, as far as the backend and the boot record are concerned: only its kind,
- * which names the runtime's runner (see runtime/worker.ts); the rest is the role's own.
+ * which names its role in the runtime's role table (runtime/roles.ts); the rest is the role's own.
  * @example
  * const job: WorkerJob = { kind: 'pool', initializer: null, initargs: [], walked: false }
  */
 export interface WorkerJob {
-  /** The role of the worker, a key of {@link WorkerJobs}. */
+  /** The worker's role. */
   readonly kind: string;
 }
-
-/**
- * The job of each role a worker can have; a role's key is its job's `kind`.
- * @example
- * const job: WorkerJobs['manager'] = { kind: 'manager', address, authkey, registry, initializer: null, initargs: [], walked: false }
- */
-export interface WorkerJobs {
-  /** A Process: a target function, or `run()` of a subclass instance. */
-  readonly process: ProcessJob;
-  /** A pool worker: its initializer, then tasks as they arrive. */
-  readonly pool: PoolJob;
-  /** A manager's object server. */
-  readonly manager: ManagerJob;
-}
-
-/**
- * A role a worker can have.
- * @example
- * const role: WorkerRole = 'pool'
- */
-export type WorkerRole = keyof WorkerJobs;
 
 /**
  * Everything a worker needs to start; a thread gets it with its workerData, a child process

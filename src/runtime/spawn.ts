@@ -10,7 +10,8 @@ import type {
 } from '../backends/types.ts';
 import { kRuntimeUrl } from '../backends/urls.ts';
 import { getLogger } from '../logging.ts';
-import type { BootRecord, WorkerJobs, WorkerRole } from './protocol.ts';
+import type { BootRecord } from './protocol.ts';
+import { type WorkerJobs, type WorkerRole, kRoles } from './roles.ts';
 import { peekMethod } from './start-method.ts';
 import { type InheritedState, currentIdent, state } from './state.ts';
 
@@ -42,13 +43,6 @@ export interface SpawnWorkerOptions<In extends Message = Message> {
   readonly events: WorkerEvents<In>;
 }
 
-// What a role's worker reports as its own role (a manager server is a process to Python).
-const kInheritedRole: { readonly [R in WorkerRole]: InheritedState['role'] } = {
-  process: 'process',
-  pool: 'pool',
-  manager: 'process',
-};
-
 /**
  * Starts a worker of `role` running `job`, as a child of this thread: it inherits this thread's
  * logging, default start method and parent identity. Throws what the backend throws at once (a
@@ -70,7 +64,7 @@ export function spawnWorker<R extends WorkerRole, In extends Message, Out extend
     logLevel: getLogger().level,
     logToStderr: getLogger().toStderr,
     startMethod: peekMethod(),
-    role: kInheritedRole[role],
+    role: kRoles[role].inherited,
   };
   const boot: BootRecord = { runtimeUrl: kRuntimeUrl, inherited, job };
   return backendEntry(options.method).backend.spawn<In, Out>(

@@ -3,7 +3,8 @@ import { parentChannel } from '../backends/parent-channel.ts';
 import type { LocalMethod, ParentChannel } from '../backends/types.ts';
 import { getLogger } from '../logging.ts';
 import { loadAllKinds } from '../reduction/kinds.ts';
-import type { BootRecord, WorkerJob, WorkerRole } from './protocol.ts';
+import type { BootRecord } from './protocol.ts';
+import { type WorkerRole, kRoles } from './roles.ts';
 import { assignMethod } from './start-method.ts';
 import { adoptInherited, state } from './state.ts';
 
@@ -49,16 +50,6 @@ export function loadRevivers(): Promise<void> {
   return loadAllKinds();
 }
 
-type Runner = (job: never, channel: never) => Promise<void>;
-
-// What each role runs, loaded on start so a worker imports only its own role's code. A job's
-// `kind` names its role; the runner narrows the job to its own type.
-const kRunners: { readonly [R in WorkerRole]: () => Promise<Runner> } = {
-  process: async () => (await import('../process-job.ts')).runProcessWorker,
-  pool: async () => (await import('../pool/worker-loop.ts')).runPoolWorker,
-  manager: async () => (await import('../managers/server.ts')).runManagerServer,
-};
-
 /**
  * Entry point called by entry.mjs with the boot record: adopts the inherited identity, then runs
  * the runner of the job's role.
@@ -75,8 +66,11 @@ export async function runWorker(boot: BootRecord): Promise<void> {
     reportUncaught(error);
     void exitWorker(1);
   });
-  const load = (kRunners as Record<string, () => Promise<Runner>>)[boot.job.kind];
-  if (!load) throw new Error(`assertion failed: no runner for a '${boot.job.kind}' worker`);
-  const run = (await load()) as (job: WorkerJob, channel: ParentChannel) => Promise<void>;
+  const kind = boot.job.kind;
+  if (!Object.hasOwn(kRoles, kind))
+    throw new Error(`assertion failed: no runner for a '${kind}' worker`);
+  // The role table pairs each kind with its runner: the job is that runner's own.
+  const runner = kRoles[kind as WorkerRole].runner;
+  const run = (await runner()) as (job: unknown, channel: ParentChannel) => Promise<void>;
   await run(boot.job, parentChannel());
 }
