@@ -73,7 +73,7 @@ export class ImapIterator<R> extends BaseJob implements AsyncIterableIterator<R>
     this.#options = options;
     this.#reader = new ChunkReader(input);
     this.#knownTotal = Array.isArray(input) ? input.length : undefined;
-    this.watchSignal(options.signal, (error) => this.#fail(error, -1, true));
+    if (options.signal) this.watchSignal(options.signal, (error) => this.#fail(error, -1, true));
     void this.#pump();
   }
 

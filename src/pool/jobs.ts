@@ -80,8 +80,7 @@ export abstract class BaseJob implements TaskOwner, Job {
    * Calls `abort` with the job's AbortError when `signal` fires, at once if it has fired (call
    * it once the subclass can handle that).
    */
-  protected watchSignal(signal: AbortSignal | undefined, abort: (error: AbortError) => void): void {
-    if (!signal) return;
+  protected watchSignal(signal: AbortSignal, abort: (error: AbortError) => void): void {
     this.#signal = signal;
     this.#onAbort = () => abort(abortError(signal));
     if (signal.aborted) this.#onAbort();
@@ -137,7 +136,7 @@ export abstract class EagerJob extends BaseJob {
   constructor(host: JobHost, settle: Settle, signal: AbortSignal | undefined) {
     super(host);
     this.#settle = settle;
-    this.watchSignal(signal, (error) => this.fail(error, true));
+    if (signal) this.watchSignal(signal, (error) => this.fail(error, true));
   }
 
   /** Whether the job has settled (nothing more may be submitted). */
