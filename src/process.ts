@@ -2,16 +2,17 @@
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
 import type { ResourceLimits } from 'node:worker_threads';
-import { backendFor, capabilitiesOf } from './backends/index.ts';
-import type { LocalMethod, ProcessJob, Transferable, WorkerHandle } from './backends/types.ts';
-import { kRuntimeUrl } from './backends/urls.ts';
+import { capabilitiesOf } from './backends/index.ts';
+import type { LocalMethod, Transferable, WorkerHandle } from './backends/types.ts';
 import { BootstrapError, InvalidStateError } from './errors.ts';
 import { getLogger } from './logging.ts';
 import { checkKnownOptions } from './pool/options.ts';
 import { type Target, reduceClass, reduceFunction } from './reduction/functions.ts';
 import { cloneError, encode } from './reduction/values.ts';
-import { fixMethod, peekMethod } from './runtime/start-method.ts';
-import { type InheritedState, currentIdent, nextIdentity, state } from './runtime/state.ts';
+import type { ProcessJob } from './process-job.ts';
+import { spawnWorker } from './runtime/spawn.ts';
+import { fixMethod } from './runtime/start-method.ts';
+import { currentIdent, nextIdentity, state } from './runtime/state.ts';
 import { checkBoolean, checkOptions, checkString, checkTimeout, invalidArg } from './validate.ts';
 
 /** Options of {@link Process}. */
@@ -222,32 +223,26 @@ export class Process<A extends unknown[] = unknown[]> {
     checkMayStartWorkers('process');
     const method = (this.constructor as typeof Process)[kContextMethod] ?? fixMethod();
     const job = this.#job(method);
-    const s = state();
-    const inherited: InheritedState = {
-      name: this.#name,
-      identity: this.#identity,
-      daemon: this.daemon,
-      parent: { name: s.name, pid: process.pid, ident: currentIdent() },
-      logLevel: getLogger().level,
-      logToStderr: getLogger().toStderr,
-      startMethod: peekMethod(),
-      role: 'process',
-    };
-    const boot = { runtimeUrl: kRuntimeUrl, inherited, job: job.job };
     if (!capabilitiesOf(method).sharesMemory) {
       // IPC serializes later, asynchronously: check now so a bad argument throws from start().
       try {
-        serialize(boot);
+        serialize(job.job);
       } catch (e) {
         throw cloneError(e, `the target of ${this.#name}`, this.#args);
       }
     }
+    const s = state();
     let resolveSentinel!: () => void;
     this.#sentinel = new Promise<void>((resolve) => (resolveSentinel = resolve));
     try {
-      this.#handle = backendFor(method).spawn(
-        { boot, transfer: job.transfer, name: this.#name, ...this.#options },
-        {
+      this.#handle = spawnWorker('process', job.job, {
+        method,
+        name: this.#name,
+        identity: this.#identity,
+        daemon: this.daemon,
+        transfer: job.transfer,
+        ...this.#options,
+        events: {
           message: () => {},
           exit: (code) => {
             this.#exitCode = code;
@@ -257,7 +252,7 @@ export class Process<A extends unknown[] = unknown[]> {
             resolveSentinel();
           },
         },
-      );
+      });
     } catch (e) {
       this.#sentinel = null;
       if (e instanceof Error && e.name === 'DataCloneError')

@@ -1,9 +1,10 @@
 // The process backend: workers are child processes forked with advanced (structured clone) serialization.
 import { fork, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Backend, FromWorker, ToWorker, Transferable } from './types.ts';
+import type { Backend, Message, SpawnOptions, WorkerEvents, WorkerHandle } from './types.ts';
 import { kEntryUrl } from './urls.ts';
 import { HoldingLedger } from '../runtime/holdings.ts';
+import type { BootMessage } from '../runtime/protocol.ts';
 import { brokerEnvironment } from '../broker/provider.ts';
 
 /** Child processes of this thread that have not exited yet (tests check none are left behind). */
@@ -21,9 +22,7 @@ function installExitHook(): void {
   });
 }
 
-function resourceFlags(
-  limits: NonNullable<Parameters<Backend['spawn']>[0]['resourceLimits']>,
-): string[] {
+function resourceFlags(limits: NonNullable<SpawnOptions['resourceLimits']>): string[] {
   const flags: string[] = [];
   if (limits.maxOldGenerationSizeMb)
     flags.push(`--max-old-space-size=${limits.maxOldGenerationSizeMb}`);
@@ -38,7 +37,11 @@ function resourceFlags(
 /** Runs workers as child processes of this one: isolated memory, signals, `process.exit`. */
 export const processBackend: Backend = {
   method: 'process',
-  spawn(options, events) {
+  // No fast path: a child's messages go through IPC either way.
+  spawn<In extends Message, Out extends Message>(
+    options: SpawnOptions,
+    events: WorkerEvents<In>,
+  ): WorkerHandle<Out> {
     installExitHook();
     const child = fork(kEntryUrl, [], {
       serialization: 'advanced',
@@ -53,21 +56,22 @@ export const processBackend: Backend = {
     });
     live.add(child);
     // The child says hello once its boot listener is attached; messages sent earlier could be lost.
-    const pending: [ToWorker, Transferable[] | undefined][] = [];
+    const pending: Message[] = [];
     let greeted = false;
-    const send = (msg: ToWorker) => {
+    const send = (msg: Message) => {
       if (child.connected) child.send(msg, (err) => err && void 0);
     };
     const ledger = new HoldingLedger();
-    child.on('message', (msg: FromWorker) => {
+    child.on('message', (msg: Message) => {
       if (ledger.record(msg)) return;
       if (msg.t === 'hello') {
         greeted = true;
-        send({ t: 'boot', boot: options.boot });
-        for (const [m] of pending.splice(0)) send(m);
+        const boot: BootMessage = { t: 'boot', boot: options.boot };
+        send(boot);
+        for (const m of pending.splice(0)) send(m);
         return;
       }
-      events.message(msg);
+      events.message(msg as In);
     });
     child.on('error', () => {
       // 'error' reports a failed kill/send; 'exit' still follows for a dead child.
@@ -82,9 +86,10 @@ export const processBackend: Backend = {
     return {
       pid: child.pid ?? -1,
       ident: child.pid ?? -1,
-      post: (msg: ToWorker, transfer?: Transferable[]) => {
+      // IPC copies everything: a transfer list has nothing to move.
+      post: (msg: Out) => {
         if (greeted) send(msg);
-        else pending.push([msg, transfer]);
+        else pending.push(msg);
       },
       terminate: () =>
         void (child.exitCode === null && child.signalCode === null && child.kill('SIGTERM')),

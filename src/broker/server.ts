@@ -154,9 +154,10 @@ class Broker {
     moduleUrl: string | undefined,
   ): Promise<void> {
     try {
-      // Every library primitive registers its core when its module loads: the public surface is
-      // imported on first need, so the broker starts fast (named buffers need none of it).
-      if (!hasCore(kind)) await (this.#library ??= import('../index.ts'));
+      // Every library primitive registers its core when its module loads: those modules are
+      // imported on first need, so the broker starts fast (named buffers need none of them).
+      if (!hasCore(kind))
+        await (this.#library ??= import('../reduction/kinds.ts').then((k) => k.loadAllCores()));
       if (!hasCore(kind) && moduleUrl) {
         await ensureTypeScript(moduleUrl);
         await import(moduleUrl);

@@ -1,17 +1,18 @@
 // BaseManager: starts an object server in a worker, registers shared types and creates their proxies.
 import { randomBytes } from 'node:crypto';
 import { serialize } from 'node:v8';
-import { backendFor, capabilitiesOf, methodOfContext } from '../backends/index.ts';
+import { capabilitiesOf, methodOfContext } from '../backends/index.ts';
 import type { LocalMethod, WorkerHandle } from '../backends/types.ts';
-import { kRuntimeUrl } from '../backends/urls.ts';
 import { InvalidStateError, ProcessError } from '../errors.ts';
 import { getLogger } from '../logging.ts';
 import { checkMayStartWorkers } from '../process.ts';
 import { deserializeError } from '../reduction/errors.ts';
 import { type Target, reduceClass, reduceFunction } from '../reduction/functions.ts';
 import { cloneError, encode } from '../reduction/values.ts';
-import { fixMethod, peekMethod } from '../runtime/start-method.ts';
-import { type InheritedState, currentIdent, nextIdentity, state } from '../runtime/state.ts';
+import type { LifecycleMessage, StopMessage } from '../runtime/protocol.ts';
+import { spawnWorker } from '../runtime/spawn.ts';
+import { fixMethod } from '../runtime/start-method.ts';
+import { nextIdentity, state } from '../runtime/state.ts';
 import { checkArray, checkKnown, checkTimeout, invalidArg } from '../validate.ts';
 import { type AutoProxy, makeProxy, request } from './proxy.ts';
 import type { FactorySpec, ManagerJob, RegistryEntry } from './server.ts';
@@ -80,7 +81,7 @@ export class BaseManager implements AsyncDisposable {
   readonly #authkey: Uint8Array;
   readonly #method: LocalMethod | undefined;
   readonly #shutdownTimeout: number;
-  #handle: WorkerHandle | null = null;
+  #handle: WorkerHandle<StopMessage> | null = null;
   #exited: Promise<void> | null = null;
   #shutdown: Promise<void> | null = null;
   #cleanupAtExit: (() => void) | null = null;
@@ -204,25 +205,17 @@ export class BaseManager implements AsyncDisposable {
     };
     const identity = nextIdentity();
     const name = `${this.constructor.name || 'BaseManager'}-${identity.join(':')}`;
-    const s = state();
-    const inherited: InheritedState = {
-      name,
-      identity,
-      daemon: s.daemon,
-      parent: { name: s.name, pid: process.pid, ident: currentIdent() },
-      logLevel: getLogger().level,
-      logToStderr: getLogger().toStderr,
-      startMethod: peekMethod(),
-      role: 'process',
-    };
     this.#status = 'started';
     const dir = this.#dir;
     let resolveExit!: () => void;
     this.#exited = new Promise<void>((resolve) => (resolveExit = resolve));
     const ready = new Promise<void>((resolve, reject) => {
-      this.#handle = backendFor(method).spawn(
-        { boot: { runtimeUrl: kRuntimeUrl, inherited, job }, transfer: [], name },
-        {
+      this.#handle = spawnWorker<'manager', LifecycleMessage, StopMessage>('manager', job, {
+        method,
+        name,
+        identity,
+        daemon: state().daemon,
+        events: {
           message: (msg) => {
             if (msg.t === 'ready') resolve();
             else if (msg.t === 'init-failed') reject(deserializeError(msg.error));
@@ -237,7 +230,7 @@ export class BaseManager implements AsyncDisposable {
             resolveExit();
           },
         },
-      );
+      });
     });
     // Python stops the manager when the program exits; the socket directory goes with it.
     this.#cleanupAtExit = () => removeAddress(dir);

@@ -1,8 +1,8 @@
 // The manager's object server: holds referents by id and runs proxies' method calls on them, in its own worker.
 import { randomBytes } from 'node:crypto';
 import { type Server, type Socket, createServer } from 'node:net';
-import { isMainThread } from 'node:worker_threads';
 import type { ParentChannel } from '../backends/types.ts';
+import type { LifecycleMessage, StopMessage } from '../runtime/protocol.ts';
 import { DataCloneError, RemoteError } from '../errors.ts';
 import * as lib from '../errors.ts';
 import { type FnRef, reduceClass } from '../reduction/functions.ts';
@@ -295,7 +295,10 @@ function serveConnection(
 }
 
 /** Entry point of a manager worker (called by the worker runtime for a 'manager' job). */
-export async function runManagerServer(job: ManagerJob, channel: ParentChannel): Promise<void> {
+export async function runManagerServer(
+  job: ManagerJob,
+  channel: ParentChannel<StopMessage, LifecycleMessage>,
+): Promise<void> {
   const server = new ObjectServer(job.address);
   const sockets = new Set<Socket>();
   let listener: Server | null = null;
@@ -310,8 +313,8 @@ export async function runManagerServer(job: ManagerJob, channel: ParentChannel):
   channel.onMessage((message) => {
     if (message.t === 'stop') void stop();
   });
-  // A child process whose parent is gone has nobody left to serve.
-  if (isMainThread) process.on('disconnect', () => void stop());
+  // A worker whose parent is gone has nobody left to serve.
+  channel.onDisconnect(() => void stop());
   try {
     // Requests may carry any library object (proxies included): every reviver must be loaded.
     await loadRevivers();

@@ -1,9 +1,9 @@
 // imap/imapUnordered: a lazy async iterator that reads its input at most `buffersize` chunks ahead.
-import type { TaskMode } from '../backends/types.ts';
 import type { FnRef } from '../reduction/functions.ts';
 import { ChunkReader } from './chunking.ts';
-import { abortError, chunkTask } from './jobs.ts';
-import type { Job, JobHost, Task, TaskOwner } from './tasks.ts';
+import { BaseJob, chunkTask } from './jobs.ts';
+import type { TaskMode } from './protocol.ts';
+import type { JobHost, Task } from './tasks.ts';
 
 /** Options of an imap job, validated by the pool. */
 export interface ImapJobOptions {
@@ -37,13 +37,11 @@ type Take<R> = { value: R } | { error: unknown } | { done: true } | null;
  * once the results before it (imap) have been read, and later calls report done. Breaking out of
  * `for await` (or calling `return()`) withdraws what is still queued and closes the input.
  */
-export class ImapIterator<R> implements AsyncIterableIterator<R>, TaskOwner, Job {
-  readonly #host: JobHost;
+export class ImapIterator<R> extends BaseJob implements AsyncIterableIterator<R> {
   readonly #fn: FnRef;
   readonly #mode: TaskMode;
   readonly #options: ImapJobOptions;
   readonly #reader: ChunkReader<unknown>;
-  readonly #tasks = new Set<Task>();
   readonly #ready = new Map<number, ArrayLike<unknown>>();
   readonly #arrived: ArrayLike<unknown>[] = [];
   readonly #waiters: Waiter<R>[] = [];
@@ -61,9 +59,6 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, TaskOwner, Job
   #pumping = false;
   #failure: Failure | null = null;
   #ended = false;
-  /** Set once nothing more will run for this job (the pool's join() stops waiting for it). */
-  #released = false;
-  readonly #onAbort: (() => void) | undefined;
 
   constructor(
     host: JobHost,
@@ -72,19 +67,13 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, TaskOwner, Job
     input: Iterable<unknown> | AsyncIterable<unknown>,
     options: ImapJobOptions,
   ) {
-    this.#host = host;
+    super(host);
     this.#fn = fn;
     this.#mode = mode;
     this.#options = options;
     this.#reader = new ChunkReader(input);
     this.#knownTotal = Array.isArray(input) ? input.length : undefined;
-    host.jobStarted(this);
-    const signal = options.signal;
-    if (signal) {
-      this.#onAbort = () => this.#fail(abortError(signal), -1, true);
-      if (signal.aborted) this.#onAbort();
-      else signal.addEventListener('abort', this.#onAbort, { once: true });
-    }
+    if (options.signal) this.watchSignal(options.signal, (error) => this.#fail(error, -1, true));
     void this.#pump();
   }
 
@@ -182,33 +171,32 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, TaskOwner, Job
         this.#itemsRead += items.length;
         if (this.#reader.done) this.#inputDone = true;
         const task = chunkTask(
-          this.#host,
+          this.host,
           this.#fn,
           this.#mode,
           items,
           0,
           items.length,
           index * chunksize,
-          this.#options.timeout ?? this.#host.taskTimeout,
+          this.#options.timeout ?? this.host.taskTimeout,
           this,
         );
-        this.#tasks.add(task);
-        this.#host.submit(task);
+        this.submit(task);
       }
     } finally {
       this.#pumping = false;
     }
     this.#drain();
-    this.#release();
+    this.#maybeRelease();
   }
 
   taskDone(task: Task, value: unknown): void {
-    if (!this.#tasks.delete(task) || this.#ended) return;
+    if (!this.tasks.delete(task) || this.#ended) return;
     const values = value as ArrayLike<unknown>;
     if (this.#options.ordered) this.#ready.set(task.start / this.#options.chunksize, values);
     else this.#arrived.push(values);
     this.#itemsDone += values.length;
-    this.#release();
+    this.#maybeRelease();
     const onProgress = this.#options.onProgress;
     if (onProgress) {
       try {
@@ -217,14 +205,14 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, TaskOwner, Job
           this.#knownTotal ?? (this.#inputDone ? this.#itemsRead : undefined),
         );
       } catch (error) {
-        this.#host.reportCallbackError(error, 'onProgress');
+        this.host.reportCallbackError(error, 'onProgress');
       }
     }
     this.#drain();
   }
 
   taskFailed(task: Task, error: unknown): void {
-    if (!this.#tasks.delete(task) || this.#ended) return;
+    if (!this.tasks.delete(task) || this.#ended) return;
     this.#fail(error, this.#options.ordered ? task.start / this.#options.chunksize : Infinity);
   }
 
@@ -239,36 +227,32 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, TaskOwner, Job
     const previous = this.#failure;
     if (previous && (previous.at < 0 || (at >= 0 && previous.at <= at))) return;
     this.#failure = { error, at };
-    for (const task of this.#tasks) {
-      if (!this.#options.ordered || at < 0 || task.start / this.#options.chunksize > at) {
-        this.#host.cancel(task, kill);
-        this.#tasks.delete(task);
-      }
+    for (const task of this.tasks) {
+      if (!this.#options.ordered || at < 0 || task.start / this.#options.chunksize > at)
+        this.withdraw(task, kill);
     }
     void this.#reader.close();
     this.#drain();
-    this.#release();
+    this.#maybeRelease();
   }
 
   /** Ends the job: nothing more is read, submitted or delivered. */
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const task of this.#tasks) this.#host.cancel(task, false);
-    this.#tasks.clear();
+    this.withdrawAll(false);
     this.#ready.clear();
     this.#arrived.length = 0;
     this.#current = null;
-    if (this.#onAbort) this.#options.signal!.removeEventListener('abort', this.#onAbort);
+    this.unwatchSignal();
     void this.#reader.close();
-    this.#release();
+    this.#maybeRelease();
   }
 
-  /** Tells the pool once this job will submit and run nothing more. */
-  #release(): void {
-    if (this.#released || this.#pumping || this.#tasks.size > 0) return;
+  /** Tells the pool once this job will submit and run nothing more (its join() stops waiting). */
+  #maybeRelease(): void {
+    if (this.released || this.#pumping || this.tasks.size > 0) return;
     if (!this.#ended && !this.#failure && !this.#inputDone) return;
-    this.#released = true;
-    this.#host.jobEnded(this);
+    this.release();
   }
 }

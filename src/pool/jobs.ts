@@ -1,11 +1,12 @@
-// The pool's eager jobs: apply (one task) and map/starmap (a whole input in chunks), settling a Promise or an AsyncResult.
+// The pool's jobs: the bookkeeping they share, apply (one task), map/starmap (a whole input in chunks).
 import { capabilitiesOf } from '../backends/index.ts';
-import type { TaskMode, Transferable } from '../backends/types.ts';
+import type { Transferable } from '../backends/types.ts';
 import { AbortError } from '../errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
 import { encode } from '../reduction/values.ts';
 import { type AsyncResult, settleResult } from './async-result.ts';
 import { collect, defaultChunksize, kPackThreshold, packNumbers } from './chunking.ts';
+import type { TaskMode } from './protocol.ts';
 import { type Job, type JobHost, Task, type TaskOwner } from './tasks.ts';
 
 /** Delivers a job's outcome. */
@@ -51,36 +52,96 @@ export function abortError(signal: AbortSignal): AbortError {
   return new AbortError('the pool task was aborted', { cause: signal.reason });
 }
 
-/** Shared bookkeeping of a job: its unsettled tasks, its signal, and settling exactly once. */
+/**
+ * Shared bookkeeping of every job: its unsettled tasks, its abort signal, and telling the pool
+ * once that it has ended.
+ * @example
+ * class EchoJob extends BaseJob { ... this.submit(task) ... this.release() }
+ */
 export abstract class BaseJob implements TaskOwner, Job {
   protected readonly host: JobHost;
   /** Tasks submitted and not yet settled. */
   protected readonly tasks = new Set<Task>();
-  #settled = false;
-  readonly #settle: Settle;
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+  #released = false;
 
-  constructor(host: JobHost, settle: Settle, signal: AbortSignal | undefined) {
+  constructor(host: JobHost) {
     this.host = host;
-    this.#settle = settle;
-    this.#signal = signal;
     host.jobStarted(this);
-    if (signal) {
-      this.#onAbort = () => this.fail(abortError(signal), true);
-      if (signal.aborted) this.fail(abortError(signal), true);
-      else signal.addEventListener('abort', this.#onAbort, { once: true });
-    }
   }
 
-  /** Whether the job has settled (nothing more may be submitted). */
-  get settled(): boolean {
-    return this.#settled;
+  /** Whether the pool has been told that this job runs nothing more. */
+  protected get released(): boolean {
+    return this.#released;
+  }
+
+  /**
+   * Calls `abort` with the job's AbortError when `signal` fires, at once if it has fired (call
+   * it once the subclass can handle that).
+   */
+  protected watchSignal(signal: AbortSignal, abort: (error: AbortError) => void): void {
+    this.#signal = signal;
+    this.#onAbort = () => abort(abortError(signal));
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Stops listening to the signal. */
+  protected unwatchSignal(): void {
+    if (this.#onAbort) this.#signal!.removeEventListener('abort', this.#onAbort);
   }
 
   protected submit(task: Task): void {
     this.tasks.add(task);
     this.host.submit(task);
+  }
+
+  /**
+   * Withdraws `task`: dropped if queued; if running, stopped when `kill` (abort, timeout), else
+   * left to finish unheard (cheaper than replacing its worker).
+   */
+  protected withdraw(task: Task, kill: boolean): void {
+    this.host.cancel(task, kill);
+    this.tasks.delete(task);
+  }
+
+  /** Withdraws every unsettled task (see {@link withdraw}). */
+  protected withdrawAll(kill: boolean): void {
+    for (const task of this.tasks) this.host.cancel(task, kill);
+    this.tasks.clear();
+  }
+
+  /** Tells the pool, once, that this job will submit and run nothing more. */
+  protected release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.host.jobEnded(this);
+  }
+
+  abstract taskDone(task: Task, value: unknown): void;
+  abstract taskFailed(task: Task, error: unknown, index: number): void;
+  abstract poolTerminated(error: unknown): void;
+}
+
+/**
+ * A job with one outcome, settled exactly once (apply, map): a Promise or an AsyncResult.
+ * @example
+ * class OneJob extends EagerJob { taskDone(task, value) { this.tasks.delete(task); this.finish(true, value) } }
+ */
+export abstract class EagerJob extends BaseJob {
+  #settled = false;
+  readonly #settle: Settle;
+
+  constructor(host: JobHost, settle: Settle, signal: AbortSignal | undefined) {
+    super(host);
+    this.#settle = settle;
+    if (signal) this.watchSignal(signal, (error) => this.fail(error, true));
+  }
+
+  /** Whether the job has settled (nothing more may be submitted). */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /**
@@ -90,10 +151,9 @@ export abstract class BaseJob implements TaskOwner, Job {
   protected finish(ok: boolean, value: unknown, kill = false): void {
     if (this.#settled) return;
     this.#settled = true;
-    if (this.#onAbort) this.#signal!.removeEventListener('abort', this.#onAbort);
-    for (const task of this.tasks) this.host.cancel(task, kill);
-    this.tasks.clear();
-    this.host.jobEnded(this);
+    this.unwatchSignal();
+    this.withdrawAll(kill);
+    this.release();
     this.#settle(ok, value);
   }
 
@@ -110,8 +170,6 @@ export abstract class BaseJob implements TaskOwner, Job {
     this.tasks.delete(task);
     this.fail(error);
   }
-
-  abstract taskDone(task: Task, value: unknown): void;
 }
 
 /**
@@ -136,28 +194,39 @@ export function chunkTask(
       const transfer: Transferable[] = capabilitiesOf(host.method).canTransfer
         ? [packed.buffer as ArrayBuffer]
         : [];
-      return new Task(fn, mode, packed, false, true, transfer, count, offset, timeout, owner, []);
+      return new Task({
+        fn,
+        mode,
+        args: packed,
+        walked: false,
+        packed: true,
+        transfer,
+        count,
+        start: offset,
+        timeout,
+        owner,
+        source: [],
+      });
     }
   }
   const slice = from === 0 && to === items.length ? items : items.slice(from, to);
   const enc = encode(slice, capabilitiesOf(host.method));
-  return new Task(
+  return new Task({
     fn,
     mode,
-    enc.value,
-    enc.walked,
-    false,
-    enc.transfer,
+    args: enc.value,
+    walked: enc.walked,
+    transfer: enc.transfer,
     count,
-    offset,
+    start: offset,
     timeout,
     owner,
-    slice,
-  );
+    source: slice,
+  });
 }
 
 /** `apply`/`applyAsync`: one call in one task. */
-export class ApplyJob extends BaseJob {
+export class ApplyJob extends EagerJob {
   constructor(
     host: JobHost,
     fn: FnRef,
@@ -181,19 +250,16 @@ export class ApplyJob extends BaseJob {
       ];
     }
     this.submit(
-      new Task(
+      new Task({
         fn,
-        'apply',
-        enc.value,
-        enc.walked,
-        false,
+        mode: 'apply',
+        args: enc.value,
+        walked: enc.walked,
         transfer,
-        1,
-        0,
-        options.timeout,
-        this,
-        args,
-      ),
+        timeout: options.timeout,
+        owner: this,
+        source: args,
+      }),
     );
   }
 
@@ -210,7 +276,7 @@ export interface MapJobOptions extends JobOptions {
 }
 
 /** `map`/`starmap` and their async forms: reads the whole input, then runs it in chunks; fails fast. */
-export class MapJob extends BaseJob {
+export class MapJob extends EagerJob {
   readonly #fn: FnRef;
   readonly #mode: TaskMode;
   readonly #options: MapJobOptions;

@@ -3,7 +3,7 @@ import { capabilitiesOf, methodOfContext } from '../backends/index.ts';
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import { serialize } from 'node:v8';
-import type { LocalMethod, PoolJob } from '../backends/types.ts';
+import type { LocalMethod } from '../backends/types.ts';
 import { InvalidStateError } from '../errors.ts';
 import { cpuCount } from '../info.ts';
 import { checkMayStartWorkers, kContextMethod } from '../process.ts';
@@ -28,6 +28,7 @@ import {
   kPoolOptionKeys,
   readCallOptions,
 } from './options.ts';
+import type { PoolJob } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 
 /**

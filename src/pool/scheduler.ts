@@ -1,12 +1,11 @@
 // The pool's engine: its workers, its queue of tasks, and what happens when a worker finishes, fails or dies.
 import { capabilitiesOf } from '../backends/index.ts';
-import type { LocalMethod, PoolJob } from '../backends/types.ts';
-import { kRuntimeUrl } from '../backends/urls.ts';
+import type { LocalMethod } from '../backends/types.ts';
 import { PoolTerminatedError, TimeoutError, WorkerDiedError } from '../errors.ts';
 import { getLogger } from '../logging.ts';
-import { peekMethod } from '../runtime/start-method.ts';
-import { type InheritedState, currentIdent, nextIdentity, state } from '../runtime/state.ts';
+import { nextIdentity } from '../runtime/state.ts';
 import type { PoolOptions } from './options.ts';
+import type { PoolJob } from './protocol.ts';
 import { type Job, type JobHost, type Task, taskCloneError } from './tasks.ts';
 import { type SlotHost, WorkerSlot } from './worker-slot.ts';
 
@@ -171,23 +170,12 @@ export class Scheduler implements JobHost, SlotHost {
 
   #spawn(): void {
     const identity = nextIdentity();
-    const name = `PoolWorker-${identity.join(':')}`;
-    const s = state();
-    const inherited: InheritedState = {
-      name,
-      identity,
-      daemon: true,
-      parent: { name: s.name, pid: process.pid, ident: currentIdent() },
-      logLevel: getLogger().level,
-      logToStderr: getLogger().toStderr,
-      startMethod: peekMethod(),
-      role: 'pool',
-    };
     const slot = new WorkerSlot(
       {
         method: this.method,
-        boot: { runtimeUrl: kRuntimeUrl, inherited, job: this.#job },
-        name,
+        job: this.#job,
+        name: `PoolWorker-${identity.join(':')}`,
+        identity,
         resourceLimits: this.#resourceLimits,
       },
       this,

@@ -1,9 +1,10 @@
 // The units of pool work: a Task (one message to one worker) and the interfaces jobs and the pool talk through.
-import type { LocalMethod, TaskMode, Transferable } from '../backends/types.ts';
+import type { LocalMethod, Transferable } from '../backends/types.ts';
 import { DataCloneError } from '../errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
 import { cloneError } from '../reduction/values.ts';
 import { describe } from '../validate.ts';
+import type { TaskMode } from './protocol.ts';
 
 /** Receives the outcome of the tasks it submitted (a job: apply, map, imap). */
 export interface TaskOwner {
@@ -39,6 +40,34 @@ export interface JobHost {
   reportCallbackError(error: unknown, what: string): void;
 }
 
+/**
+ * What a task is made of.
+ * @example
+ * new Task({ fn, mode: 'apply', args: enc.value, walked: enc.walked, transfer: enc.transfer, timeout, owner, source: args })
+ */
+export interface TaskSpec {
+  /** The function's wire form. */
+  readonly fn: FnRef;
+  readonly mode: TaskMode;
+  /** The encoded arguments (see TaskMessage.args). */
+  readonly args: unknown;
+  /** Whether `args` holds handles to revive. */
+  readonly walked: boolean;
+  /** Whether `args` is a Float64Array of numbers (a long all-number map chunk). @default false */
+  readonly packed?: boolean | undefined;
+  /** What the message moves instead of copying. */
+  readonly transfer: Transferable[];
+  /** How many calls it holds. @default 1 */
+  readonly count?: number | undefined;
+  /** Position of its first item in the job's input. @default 0 */
+  readonly start?: number | undefined;
+  /** Milliseconds from its start, or undefined for none. */
+  readonly timeout: number | undefined;
+  readonly owner: TaskOwner;
+  /** The arguments as given, to name the one that cannot be cloned. */
+  readonly source: readonly unknown[];
+}
+
 let lastId = 0;
 
 /** One message's worth of work for one worker. */
@@ -51,26 +80,37 @@ export class Task {
   slot: object | null = null;
   /** The running timeout, if any. */
   timer: NodeJS.Timeout | null = null;
+  /** The function's wire form. */
+  readonly fn: FnRef;
+  readonly mode: TaskMode;
+  /** The encoded arguments (see TaskMessage.args). */
+  readonly args: unknown;
+  readonly walked: boolean;
+  readonly packed: boolean;
+  readonly transfer: Transferable[];
+  /** How many calls it holds (1 for apply). */
+  readonly count: number;
+  /** Position of its first item in the job's input. */
+  readonly start: number;
+  /** Milliseconds from its start, or undefined for none. */
+  readonly timeout: number | undefined;
+  readonly owner: TaskOwner;
+  /** The arguments as given, to name the one that cannot be cloned. */
+  readonly source: readonly unknown[];
 
-  constructor(
-    /** The function's wire form. */
-    readonly fn: FnRef,
-    readonly mode: TaskMode,
-    /** The encoded arguments (see TaskMessage.args). */
-    readonly args: unknown,
-    readonly walked: boolean,
-    readonly packed: boolean,
-    readonly transfer: Transferable[],
-    /** How many calls it holds (1 for apply). */
-    readonly count: number,
-    /** Position of its first item in the job's input. */
-    readonly start: number,
-    /** Milliseconds from its start, or undefined for none. */
-    readonly timeout: number | undefined,
-    readonly owner: TaskOwner,
-    /** The arguments as given, to name the one that cannot be cloned. */
-    readonly source: readonly unknown[],
-  ) {}
+  constructor(options: TaskSpec) {
+    this.fn = options.fn;
+    this.mode = options.mode;
+    this.args = options.args;
+    this.walked = options.walked;
+    this.packed = options.packed ?? false;
+    this.transfer = options.transfer;
+    this.count = options.count ?? 1;
+    this.start = options.start ?? 0;
+    this.timeout = options.timeout;
+    this.owner = options.owner;
+    this.source = options.source;
+  }
 
   /** `square` as shown in messages. */
   get label(): string {

@@ -1,36 +1,18 @@
 // The pool worker's side: run the initializer, then each task the parent sends, one at a time.
-import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, receiveMessageOnPort } from 'node:worker_threads';
-import type { ParentChannel, PoolJob, TaskMessage, ToWorker } from '../backends/types.ts';
-import type { Destination } from '../reduction/values.ts';
+import type { ParentChannel } from '../backends/types.ts';
 import { DataCloneError } from '../errors.ts';
 import { getLogger } from '../logging.ts';
 import { serializeError } from '../reduction/errors.ts';
 import type { FnRef } from '../reduction/functions.ts';
+import { loadAllKinds } from '../reduction/kinds.ts';
 import { reviveFunction, settleRevivals } from '../reduction/revive.ts';
-import { decode, encode, kAnotherProcess, kThisProcess } from '../reduction/values.ts';
-import { exitWorker, loadRevivers } from '../runtime/worker.ts';
+import { decode, encode } from '../reduction/values.ts';
+import { exitWorker } from '../runtime/worker.ts';
 import { kPackThreshold } from './chunking.ts';
+import type { FromPoolWorker, PoolJob, TaskMessage, ToPoolWorker } from './protocol.ts';
 
-/**
- * How long a thread worker between tasks watches its doorbell before it sleeps (ms). A task that
- * follows within that time is picked up without a futex wake-up, which costs tens of µs on a
- * virtual machine; a thread has its core to itself for that moment. Off on a single CPU.
- */
-const kSpinMs = availableParallelism() > 1 ? 0.1 : 0;
-
-/** Spins while the doorbell still reads `seen`, up to kSpinMs; true if it rang meanwhile. */
-function spinWhile(bell: Int32Array, seen: number): boolean {
-  if (kSpinMs === 0) return false;
-  const end = performance.now() + kSpinMs;
-  do {
-    for (let i = 0; i < 64; i++) if (Atomics.load(bell, 0) !== seen) return true;
-  } while (performance.now() < end);
-  return false;
-}
-
-/** How long an idle thread worker waits on its doorbell before going back to its event loop. */
-const kIdleWaitMs = 20;
+/** A pool worker's channel to its pool. */
+type PoolChannel = ParentChannel<ToPoolWorker, FromPoolWorker>;
 
 /** A thrown value and the position of the call that threw it. */
 class CallError {
@@ -103,11 +85,11 @@ async function runMany(fn: Function, msg: TaskMessage): Promise<unknown[] | Floa
 /** Id of the last task whose answer has been posted (tells a synchronous finish apart). */
 let lastAnswered = -1;
 
-// A thread's console output travels to the parent on a channel of its own, after the answer if
-// nothing waits: a pool terminated right after a result would lose what the task printed. So a
-// thread worker notes when a task writes to stdout/stderr and waits until that output has
-// reached the parent before it answers (a child process writes to the inherited descriptors
-// directly, synchronously).
+// A worker whose console output the parent forwards (a thread's) sends it on a channel of its own,
+// after the answer if nothing waits: a pool terminated right after a result would lose what the
+// task printed. So such a worker notes when a task writes to stdout/stderr and waits until that
+// output has reached the parent before it answers (a child process writes to the inherited
+// descriptors directly, synchronously).
 let printed = false;
 
 function watchStdio(): void {
@@ -130,17 +112,17 @@ function flushStdio(): Promise<unknown> {
 }
 
 /** Runs a task and posts its answer; a task that never awaits is answered before this returns. */
-async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destination): Promise<void> {
+async function runTask(msg: TaskMessage, channel: PoolChannel): Promise<void> {
   try {
     let value: unknown;
     let packedResult = false;
     try {
       let fn = lookup(msg.fn);
       if (!(typeof fn === 'function')) fn = await fn;
-      if (msg.timed) channel.post({ t: 'started', id: msg.id });
+      if (msg.timed) channel.answer({ t: 'started', id: msg.id });
       // Arguments holding library objects: load every reviver first, and let revivals they start
       // (a Barrier's action) finish before the task runs. Plain arguments skip both.
-      if (msg.walked) await loadRevivers();
+      if (msg.walked) await loadAllKinds();
       if (msg.mode === 'apply') {
         try {
           const args = decode(msg.args, msg.walked) as unknown[];
@@ -159,7 +141,7 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
     } catch (error) {
       const failure = error instanceof CallError ? error : new CallError(error, 0);
       if (printed) await flushStdio();
-      channel.post({
+      channel.answer({
         t: 'failed',
         id: msg.id,
         error: serializeError(failure.error),
@@ -170,15 +152,15 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
     if (printed) await flushStdio();
     if (packedResult) {
       const buffer = (value as Float64Array).buffer as ArrayBuffer;
-      channel.post(
+      channel.answer(
         { t: 'done', id: msg.id, value, walked: false, packed: true },
-        dest.canTransfer ? [buffer] : undefined,
+        channel.destination.canTransfer ? [buffer] : undefined,
       );
       return;
     }
     try {
-      const enc = encode(value, dest);
-      channel.post(
+      const enc = encode(value, channel.destination);
+      channel.answer(
         { t: 'done', id: msg.id, value: enc.value, walked: enc.walked, packed: false },
         enc.transfer.length ? enc.transfer : undefined,
       );
@@ -186,7 +168,7 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
       const what =
         msg.mode === 'apply' ? 'the result of the task' : `a result of the ${msg.mode} task`;
       const reason = error instanceof Error ? error.message : String(error);
-      channel.post({
+      channel.answer({
         t: 'failed',
         id: msg.id,
         error: serializeError(
@@ -203,19 +185,23 @@ async function runTask(msg: TaskMessage, channel: ParentChannel, dest: Destinati
 async function runInitializer(job: PoolJob): Promise<void> {
   if (!job.initializer) return;
   const init = await reviveFunction(job.initializer);
-  if (job.walked) await loadRevivers();
+  if (job.walked) await loadAllKinds();
   const initargs = decode(job.initargs, job.walked) as unknown[];
   await settleRevivals();
   const r = init(...initargs);
   if (isThenable(r)) await r;
 }
 
-/** Entry point called by the worker runtime for a pool worker. */
-export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promise<void> {
-  // A child process whose parent died has no one to work for.
-  if (isMainThread) process.on('disconnect', () => process.exit(0));
-  const dest: Destination = isMainThread ? kAnotherProcess : kThisProcess;
-  if (!isMainThread) watchStdio();
+/**
+ * Entry point called by the worker runtime for a pool worker: runs the initializer, says it is
+ * ready, then serves tasks until asked to stop.
+ * @example
+ * await runPoolWorker(boot.job as PoolJob, parentChannel())
+ */
+export async function runPoolWorker(job: PoolJob, channel: PoolChannel): Promise<void> {
+  // A worker whose parent died has no one to work for.
+  channel.onDisconnect(() => process.exit(0));
+  if (channel.forwardsOutput) watchStdio();
   // The parent sends nothing before 'ready', so the listener can wait for the initializer.
   try {
     await runInitializer(job);
@@ -225,57 +211,28 @@ export async function runPoolWorker(job: PoolJob, channel: ParentChannel): Promi
     await exitWorker(1);
     return;
   }
-  const bell = job.doorbell ? new Int32Array(job.doorbell) : null;
-  // Task answers go on their own port when the parent gave one (a thread worker), so the parent
-  // can read them as soon as they are posted; everything else stays on the channel.
-  const port = job.answers;
-  const answers: ParentChannel = port
-    ? { ...channel, post: (msg, transfer) => port.postMessage(msg, transfer as never[]) }
-    : channel;
-  let serving = false;
   /** Handles one message; true when it is fully done (a task that finished synchronously). */
-  const handle = (msg: ToWorker): boolean => {
+  const handle = (msg: ToPoolWorker): boolean => {
     switch (msg.t) {
       case 'task': {
-        const running = runTask(msg, answers, dest);
+        const running = runTask(msg, channel);
         if (lastAnswered === msg.id) return true;
-        if (bell) void running.then(serve);
+        void running.then(resume);
         return false;
       }
       case 'stop':
         getLogger().debug('worker exiting');
         void exitWorker(0);
         return false;
-      case 'boot':
-        return true;
       default:
-        throw new Error(`assertion failed: unknown message to a pool worker: ${String(msg)}`);
+        throw new Error(
+          `assertion failed: unknown message to a pool worker: ${(msg as { t: unknown }).t}`,
+        );
     }
   };
-  // Thread workers between back-to-back tasks: instead of going back to the event loop (a slow
-  // wake-up), read the port directly and sleep on the doorbell the parent rings after each post.
-  // After kIdleWaitMs without work the worker returns to its event loop (timers, async code).
-  const serve = (): void => {
-    if (!bell || serving) return;
-    serving = true;
-    try {
-      for (;;) {
-        const seen = Atomics.load(bell, 0);
-        const next = receiveMessageOnPort(parentPort!);
-        if (next) {
-          if (!handle(next.message as ToWorker)) return;
-          continue;
-        }
-        if (spinWhile(bell, seen)) continue;
-        if (Atomics.wait(bell, 0, seen, kIdleWaitMs) === 'timed-out') return;
-      }
-    } finally {
-      serving = false;
-    }
-  };
-  channel.onMessage((msg: ToWorker) => {
-    if (handle(msg)) serve();
-  });
+  // On the backend's fast path the channel takes back-to-back tasks without going back to the
+  // event loop; `resume` goes back to taking them that way after a task that awaited.
+  const resume = channel.serve(handle);
   channel.post({ t: 'ready' });
-  serve();
+  resume();
 }

@@ -1,18 +1,11 @@
 // One pool worker seen from the parent: its handle, its state, the task it runs and the functions it knows.
-import { backendFor } from '../backends/index.ts';
-import type {
-  BootRecord,
-  FromWorker,
-  LocalMethod,
-  PoolJob,
-  TaskMessage,
-  WorkerHandle,
-} from '../backends/types.ts';
-import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { LocalMethod, WorkerHandle } from '../backends/types.ts';
 import { getLogger } from '../logging.ts';
 import { deserializeError } from '../reduction/errors.ts';
 import { decode } from '../reduction/values.ts';
-import { drainAnswers, kPollMs, watchAnswers } from './answer-poller.ts';
+import { spawnWorker } from '../runtime/spawn.ts';
+import type { FromPoolWorker, PoolJob, TaskMessage, ToPoolWorker } from './protocol.ts';
 import type { Task } from './tasks.ts';
 
 /** What a slot reports to its pool. */
@@ -28,8 +21,10 @@ export interface SlotHost {
 /** How to start a pool worker. */
 export interface SlotSpec {
   readonly method: LocalMethod;
-  readonly boot: BootRecord;
+  readonly job: PoolJob;
   readonly name: string;
+  /** As `nextIdentity()` gave it. */
+  readonly identity: readonly number[];
   readonly resourceLimits: ResourceLimits | undefined;
 }
 
@@ -48,15 +43,11 @@ export class WorkerSlot {
   initFailed = false;
   /** Set once the pool asked it to stop (its exit is expected). */
   stopRequested = false;
-  readonly #handle: WorkerHandle;
+  readonly #handle: WorkerHandle<ToPoolWorker>;
   readonly #host: SlotHost;
   /** Ids of the functions this worker has received in full; later tasks send the id only. */
   readonly #known = new Set<string>();
   #refed = true;
-  /** Thread workers only: rung after every post so a worker waiting on it wakes at once. */
-  readonly #bell: Int32Array | null;
-  /** Thread workers only: the port their task answers arrive on. */
-  readonly #answers: MessagePort | null;
   /** When the current task was handed out, and how long recent answers took (ms, smoothed). */
   #sentAt = 0;
   #answerMs = 0;
@@ -64,40 +55,22 @@ export class WorkerSlot {
   constructor(spec: SlotSpec, host: SlotHost, refed: boolean) {
     this.name = spec.name;
     this.#host = host;
-    const thread = spec.method === 'thread';
-    const doorbell = thread ? new SharedArrayBuffer(4) : null;
-    this.#bell = doorbell && new Int32Array(doorbell);
-    const channel = thread ? new MessageChannel() : null;
-    this.#answers = channel && channel.port1;
-    const boot = channel
-      ? { ...spec.boot, job: { ...(spec.boot.job as PoolJob), doorbell, answers: channel.port2 } }
-      : spec.boot;
-    if (channel) {
-      channel.port1.on('message', (msg: FromWorker) => this.#onMessage(msg));
-      // The worker's own handle decides whether it keeps the program alive.
-      channel.port1.unref();
-    }
-    this.#handle = backendFor(spec.method).spawn(
-      {
-        boot,
-        transfer: channel ? [channel.port2] : [],
-        name: spec.name,
-        resourceLimits: spec.resourceLimits,
-      },
-      {
+    this.#handle = spawnWorker<'pool', FromPoolWorker, ToPoolWorker>('pool', spec.job, {
+      method: spec.method,
+      name: spec.name,
+      identity: spec.identity,
+      daemon: true,
+      resourceLimits: spec.resourceLimits,
+      fastPath: true,
+      events: {
         message: (msg) => this.#onMessage(msg),
         exit: (code, signal) => {
-          const answers = this.#answers;
-          if (answers) {
-            drainAnswers(answers, (msg) => this.#onMessage(msg as FromWorker));
-            answers.close();
-          }
           this.state = 'exited';
           getLogger().debug(`${this.name} exited with exitcode ${code}`);
           host.slotExited(this, code, signal);
         },
       },
-    );
+    });
     if (!refed) this.setRef(false);
     getLogger().debug(`started ${this.name} (${spec.method})`);
   }
@@ -107,7 +80,7 @@ export class WorkerSlot {
     return this.#handle.pid;
   }
 
-  #onMessage(msg: FromWorker): void {
+  #onMessage(msg: FromPoolWorker): void {
     switch (msg.t) {
       case 'done': {
         const task = this.#take(msg.id);
@@ -131,10 +104,10 @@ export class WorkerSlot {
         this.initFailed = true;
         this.#host.slotInitFailed(this, deserializeError(msg.error));
         return;
-      case 'hello':
-        return;
       default:
-        throw new Error(`assertion failed: unknown message from a pool worker: ${String(msg)}`);
+        throw new Error(
+          `assertion failed: unknown message from a pool worker: ${(msg as { t: unknown }).t}`,
+        );
     }
   }
 
@@ -167,20 +140,13 @@ export class WorkerSlot {
       timed: task.timeout !== undefined && task.timeout !== Infinity,
     };
     this.#handle.post(msg, task.transfer.length ? task.transfer : undefined);
-    this.#ring();
     if (!known) this.#known.add(ref.id);
     this.current = task;
     this.state = 'busy';
     this.#sentAt = performance.now();
     // Short tasks: read the answer the moment it is posted rather than wait for a wake-up.
-    const answers = this.#answers;
-    if (answers && this.#answerMs < kPollMs) {
-      watchAnswers(
-        answers,
-        (m) => this.#onMessage(m as FromWorker),
-        () => this.current !== task,
-      );
-    }
+    const fast = this.#handle.fastPath;
+    if (fast && this.#answerMs < fast.watchMs) fast.watch(() => this.current !== task);
   }
 
   /** Asks an idle worker to exit. */
@@ -188,14 +154,6 @@ export class WorkerSlot {
     if (this.state === 'exited' || this.state === 'stopping') return;
     this.#stopping();
     this.#handle.post({ t: 'stop' });
-    this.#ring();
-  }
-
-  #ring(): void {
-    const bell = this.#bell;
-    if (!bell) return;
-    Atomics.add(bell, 0, 1);
-    Atomics.notify(bell, 0);
   }
 
   /** Stops the worker at once (its task, if any, is abandoned). */

@@ -5,9 +5,10 @@
 // seeing EOF). Each of our workers reports what it holds to its parent as it goes (a thread over
 // its port, a child process over IPC); the parent's backend keeps a ledger per worker and releases
 // what is left when the worker ends abnormally.
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { parentChannel } from '../backends/parent-channel.ts';
+import type { Destination } from '../reduction/values.ts';
+import type { HoldMessage, UnholdMessage } from './protocol.ts';
 import { state } from './state.ts';
-import { kAnotherProcess, kThisProcess, type Destination } from '../reduction/values.ts';
 
 type Releaser = (state: any) => void;
 const releasers = new Map<string, Releaser>();
@@ -16,11 +17,6 @@ let nextId = 0;
 /** Registers how the parent releases a holding of `kind` (call at module load). */
 export function registerReleaser(kind: string, release: Releaser): void {
   releasers.set(kind, release);
-}
-
-function post(msg: object): void {
-  if (isMainThread) process.send?.(msg);
-  else parentPort!.postMessage(msg);
 }
 
 /**
@@ -32,15 +28,19 @@ export function reportHolding(
   kind: string,
   describe: (destination: Destination) => unknown,
 ): number | null {
-  if (state().isMain || (!isMainThread && !parentPort)) return null;
+  if (state().isMain) return null;
+  const channel = parentChannel();
   const id = ++nextId;
-  post({ t: 'hold', id, kind, state: describe(isMainThread ? kAnotherProcess : kThisProcess) });
+  const hold: HoldMessage = { t: 'hold', id, kind, state: describe(channel.destination) };
+  channel.post(hold);
   return id;
 }
 
 /** Worker side: the holding was released here (closed or collected). */
 export function reportReleased(id: number | null): void {
-  if (id !== null) post({ t: 'unhold', id });
+  if (id === null) return;
+  const unhold: UnholdMessage = { t: 'unhold', id };
+  parentChannel().post(unhold);
 }
 
 /** Parent side: what one thread worker holds. */
@@ -48,9 +48,11 @@ export class HoldingLedger {
   readonly #open = new Map<number, { kind: string; state: unknown }>();
 
   /** Records a report; returns false for messages that are not about holdings. */
-  record(msg: { t: string; id?: number; kind?: string; state?: unknown }): boolean {
-    if (msg.t === 'hold') this.#open.set(msg.id!, { kind: msg.kind!, state: msg.state });
-    else if (msg.t === 'unhold') this.#open.delete(msg.id!);
+  record(msg: { readonly t: string }): boolean {
+    if (msg.t === 'hold') {
+      const hold = msg as HoldMessage;
+      this.#open.set(hold.id, { kind: hold.kind, state: hold.state });
+    } else if (msg.t === 'unhold') this.#open.delete((msg as UnholdMessage).id);
     else return false;
     return true;
   }

@@ -1,13 +1,12 @@
-// The runtime every worker runs: adopts its inherited identity, then runs a Process job or a pool loop.
-import { writeSync } from 'node:fs';
+// The runtime every worker runs: adopts its inherited identity, then runs the runner of its role.
 import { parentChannel } from '../backends/parent-channel.ts';
-import type { BootRecord, ProcessJob } from '../backends/types.ts';
+import type { LocalMethod, ParentChannel } from '../backends/types.ts';
 import { getLogger } from '../logging.ts';
-import { decode } from '../reduction/values.ts';
-import { reviveFunction, settleRevivals } from '../reduction/revive.ts';
+import { loadAllKinds } from '../reduction/kinds.ts';
+import type { BootRecord } from './protocol.ts';
+import { type WorkerRole, kRoles } from './roles.ts';
 import { assignMethod } from './start-method.ts';
 import { adoptInherited, state } from './state.ts';
-import type { LocalMethod } from '../backends/types.ts';
 
 /** Prints an uncaught error the way Python's child does: `Process <name>:` then the stack. */
 export function reportUncaught(error: unknown): void {
@@ -42,65 +41,21 @@ export async function exitWorker(code: number): Promise<never> {
 }
 
 /**
- * Loads every primitive's module (each registers its reviver on load) before a value holding
- * handles is decoded; workers whose arguments hold none skip this start-up cost.
+ * Loads the module of every travelling kind (each registers its reviver on load) before a value
+ * holding handles is decoded; workers whose arguments hold none skip this start-up cost.
+ * @example
+ * if (job.walked) await loadRevivers()
  */
-export async function loadRevivers(): Promise<void> {
-  await import('../index.ts');
+export function loadRevivers(): Promise<void> {
+  return loadAllKinds();
 }
-
-/** Set while a Process's target (or run()) has been called and has not settled. */
-let targetPending = false;
 
 /**
- * Node ends a thread or process whose event loop is empty with exit code 13 while its entry
- * still awaits: for a Process, a target whose promise nothing is left to settle. Say so, as
- * Python's child would print why it ended, instead of exiting with an unexplained 13.
- * ('beforeExit' is the last moment the loop is known to be empty; 'exit' reports code 0 here.)
+ * Entry point called by entry.mjs with the boot record: adopts the inherited identity, then runs
+ * the runner of the job's role.
+ * @example
+ * await runWorker(boot)
  */
-function explainUnsettledTarget(): void {
-  if (!targetPending) return;
-  targetPending = false;
-  writeSync(
-    2,
-    `Process ${state().name}:\nError: the target returned a promise that never settled, and nothing was left ` +
-      'that could settle it (no timer, I/O or wait pending): the worker ends with exit code 13\n',
-  );
-}
-
-async function runProcessJob(job: ProcessJob): Promise<number> {
-  process.on('beforeExit', explainUnsettledTarget);
-  try {
-    if (job.walked || job.subclass?.walked) await loadRevivers();
-    getLogger().debug('child process calling self.run()');
-    if (job.subclass) {
-      const cls = (await reviveFunction(job.subclass.cls)) as new (...args: unknown[]) => {
-        run(): unknown;
-      };
-      const { Process, kRevive } = await import('../process.ts');
-      const self = Reflect.construct(Process, [kRevive], cls) as { run(): unknown };
-      Object.assign(self, decode(job.subclass.fields, job.subclass.walked));
-      await settleRevivals();
-      targetPending = true;
-      await self.run();
-    } else if (job.target) {
-      const target = await reviveFunction(job.target);
-      const args = decode(job.args, job.walked) as unknown[];
-      await settleRevivals();
-      targetPending = true;
-      await target(...args);
-    }
-    targetPending = false;
-    getLogger().debug('process shutting down');
-    return 0;
-  } catch (error) {
-    targetPending = false;
-    reportUncaught(error);
-    return 1;
-  }
-}
-
-/** Entry point called by entry.mjs with the boot record. */
 export async function runWorker(boot: BootRecord): Promise<void> {
   adoptInherited(boot.inherited);
   const logger = getLogger();
@@ -111,17 +66,11 @@ export async function runWorker(boot: BootRecord): Promise<void> {
     reportUncaught(error);
     void exitWorker(1);
   });
-  const channel = parentChannel();
-  if (boot.job.kind === 'process') {
-    channel.unref();
-    const code = await runProcessJob(boot.job);
-    getLogger().debug(`process exiting with exitcode ${code}`);
-    await exitWorker(code);
-  } else if (boot.job.kind === 'manager') {
-    const { runManagerServer } = await import('../managers/server.ts');
-    await runManagerServer(boot.job, channel);
-  } else {
-    const { runPoolWorker } = await import('../pool/worker-loop.ts');
-    await runPoolWorker(boot.job, channel);
-  }
+  const kind = boot.job.kind;
+  if (!Object.hasOwn(kRoles, kind))
+    throw new Error(`assertion failed: no runner for a '${kind}' worker`);
+  // The role table pairs each kind with its runner: the job is that runner's own.
+  const runner = kRoles[kind as WorkerRole].runner;
+  const run = (await runner()) as (job: unknown, channel: ParentChannel) => Promise<void>;
+  await run(boot.job, parentChannel());
 }

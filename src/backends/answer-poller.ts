@@ -1,4 +1,4 @@
-// Reads thread workers' task answers from their ports while the parent would otherwise sleep.
+// Reads thread workers' answers from their answer ports while the parent would otherwise sleep.
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 
