@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "mp_shm",
-      "sources": ["native/shm.c", "native/futex.c"],
+      "sources": ["native/args.c", "native/shm.c", "native/futex.c", "native/waiters.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "libraries": ["-lpthread"]
     }

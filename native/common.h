@@ -1,11 +1,11 @@
-// Declarations shared by the addon's two translation units (segments in shm.c, futexes in futex.c).
+// Declarations shared by the translation units of the mp_shm native addon.
 #ifndef MP_SHM_COMMON_H
 #define MP_SHM_COMMON_H
 
 // The addon needs memfd_create, MAP_FIXED overlays and process-shared futexes: Linux only. On
 // another OS the build stops here; `npm install` still succeeds and the loader reports why.
 #if !defined(__linux__)
-#error "mp_shm is Linux-only (memfd_create + process-shared futexes); the library falls back to its broker"
+#error "mp_shm is Linux-only (memfd_create, process-shared futexes): the library uses its broker"
 #endif
 
 #define _GNU_SOURCE
@@ -56,7 +56,22 @@ bool mp_get_view(napi_env env, napi_value v, const char* fn, const char* name,
 /** Turns `ms` from now into an absolute CLOCK_MONOTONIC deadline (`forever` when too far). */
 void mp_deadline(double ms, bool* forever, struct timespec* deadline);
 
-/** Registers the futex functions on `exports` and sets up this env's waiter threads. */
+/** Wait results, as numbers for JS: 0 'ok', 1 'not-equal', 2 'timed-out', 3 cancelled. */
+enum { kWaitOk = 0, kWaitNotEqual = 1, kWaitTimedOut = 2, kWaitCancelled = 3 };
+
+/** The futex system call (no glibc wrapper); returns -1 with errno on failure. */
+long mp_futex(void* addr, int op, int32_t val, const struct timespec* ts, uint32_t bitset);
+
+/**
+ * Sleeps on the process-shared word `addr` while it holds `expected`, until `deadline` (absolute
+ * CLOCK_MONOTONIC, NULL: forever): kWaitOk, kWaitNotEqual, kWaitTimedOut or -errno.
+ */
+int mp_wait_shared(int32_t* addr, int32_t expected, const struct timespec* deadline);
+
+/** Registers futexWait and futexWake on `exports`. */
 bool mp_futex_init(napi_env env, napi_value exports);
+
+/** Registers the async waits on `exports` and sets up this env's waiter threads. */
+bool mp_waiters_init(napi_env env, napi_value exports);
 
 #endif

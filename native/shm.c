@@ -1,5 +1,5 @@
 // Shared-memory segments for the 'process' context: memfd files overlaid on wasm-memory pages.
-//
+
 // Node-API cannot create a SharedArrayBuffer over foreign memory, so the JS side creates one
 // whose memory V8 mmaps itself, page aligned:
 //     new WebAssembly.Memory({ initial: p, maximum: p, shared: true }).buffer
@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,133 +25,6 @@
 
 /** memfd_create's name limit: 249 bytes plus the "memfd:" prefix the kernel adds. */
 #define kMaxNameBytes 249
-
-// ---- errors and argument checks (shared with futex.c)
-
-void mp_throw_napi(napi_env env, const char* call) {
-  const napi_extended_error_info* info = NULL;
-  napi_get_last_error_info(env, &info);
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) return;  // a JS exception already explains it
-  char msg[256];
-  snprintf(msg, sizeof msg, "mp_shm: %s failed: %s", call,
-           info && info->error_message ? info->error_message : "unknown error");
-  napi_throw_error(env, "ERR_SHM_INTERNAL", msg);
-}
-
-/** Throws an Error with `code` and `msg`; `err` and `syscall` become properties when set. */
-static void throw_error(napi_env env, const char* code, const char* msg, int err,
-                        const char* syscall) {
-  napi_value m, c, error, v;
-  if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m) != napi_ok ||
-      napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c) != napi_ok ||
-      napi_create_error(env, c, m, &error) != napi_ok)
-    return;
-  if (syscall) {
-    napi_create_int32(env, -err, &v);
-    napi_set_named_property(env, error, "errno", v);
-    napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, error, "syscall", v);
-  }
-  napi_throw(env, error);
-}
-
-void mp_throw_code(napi_env env, const char* code, const char* fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  throw_error(env, code, msg, 0, NULL);
-}
-
-void mp_throw_sys(napi_env env, const char* code, int err, const char* syscall, const char* fmt,
-                  ...) {
-  char head[384], msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(head, sizeof head, fmt, ap);
-  va_end(ap);
-  snprintf(msg, sizeof msg, "%s: %s (%s)", head, strerror(err), syscall);
-  throw_error(env, code, msg, err, syscall);
-}
-
-bool mp_get_integer(napi_env env, napi_value v, const char* fn, const char* name, double min,
-                    double max, double* out) {
-  char msg[256];
-  napi_valuetype t = napi_undefined;
-  napi_typeof(env, v, &t);
-  if (t != napi_number) {
-    snprintf(msg, sizeof msg, "%s: \"%s\" must be a number (got a %s)", fn, name,
-             t == napi_undefined ? "missing value" : t == napi_string ? "string" : "non-number");
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return false;
-  }
-  double d = NAN;
-  napi_get_value_double(env, v, &d);
-  if (!(d >= min && d <= max) || d != floor(d)) {
-    snprintf(msg, sizeof msg, "%s: \"%s\" must be an integer from %.0f to %.0f (got %g)", fn, name,
-             min, max, d);
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-    return false;
-  }
-  *out = d;
-  return true;
-}
-
-bool mp_get_timeout(napi_env env, napi_value v, const char* fn, bool* forever, double* ms) {
-  napi_valuetype t = napi_undefined;
-  napi_typeof(env, v, &t);
-  *forever = true;
-  *ms = INFINITY;
-  if (t == napi_undefined) return true;
-  if (t != napi_number) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: \"timeout\" must be a number of milliseconds or undefined", fn);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return false;
-  }
-  napi_get_value_double(env, v, ms);
-  // As Atomics.wait: NaN and +Infinity wait forever, a negative timeout does not wait.
-  if (isnan(*ms) || isinf(*ms)) return true;
-  *forever = false;
-  if (*ms < 0) *ms = 0;
-  return true;
-}
-
-bool mp_get_view(napi_env env, napi_value v, const char* fn, const char* name,
-                 napi_typedarray_type type, void** data, size_t* bytes) {
-  bool is_ta = false;
-  napi_typedarray_type t = napi_int8_array;
-  size_t length = 0, offset = 0;
-  napi_value buffer;
-  napi_is_typedarray(env, v, &is_ta);
-  if (is_ta) napi_get_typedarray_info(env, v, &t, &length, data, &buffer, &offset);
-  if (!is_ta || t != type) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s: \"%s\" must be an %s", fn, name,
-             type == napi_int32_array ? "Int32Array" : "Uint8Array");
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-    return false;
-  }
-  *bytes = length * (type == napi_int32_array ? 4 : 1);
-  return true;
-}
-
-void mp_deadline(double ms, bool* forever, struct timespec* deadline) {
-  // Past ~30 000 years the deadline would overflow time_t arithmetic: that is forever.
-  if (*forever || ms > 1e15) {
-    *forever = true;
-    return;
-  }
-  // clock_gettime(CLOCK_MONOTONIC): the clock FUTEX_WAIT_BITSET and futex_waitv measure
-  // absolute deadlines on; immune to wall-clock jumps.
-  clock_gettime(CLOCK_MONOTONIC, deadline);
-  long long ns = (long long)(ms * 1e6) + deadline->tv_nsec;
-  deadline->tv_sec += (time_t)(ns / 1000000000LL);
-  deadline->tv_nsec = (long)(ns % 1000000000LL);
-}
 
 // ---- helpers
 
@@ -169,7 +41,7 @@ static bool get_fd(napi_env env, napi_value v, const char* fn, int* fd) {
   return true;
 }
 
-/** MemTotal + SwapTotal and MemAvailable + SwapFree from /proc/meminfo, in bytes (false if unreadable). */
+/** RAM + swap in all, and available now, from /proc/meminfo in bytes (false if unreadable). */
 static bool memory_limits(double* total, double* available) {
   // fopen("/proc/meminfo"): the kernel's own estimate of memory that can be had without swapping
   // out (MemAvailable), which is what a tmpfs allocation draws from.
@@ -248,7 +120,8 @@ static napi_value MemfdCreate(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[kMaxNameBytes + 1];
   size_t name_len = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok) {
+  // A longer name is cut short: it only labels the file in /proc/<pid>/maps.
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "memfdCreate: \"name\" must be a string");
     return NULL;
   }
@@ -329,7 +202,8 @@ static napi_value Overlay(napi_env env, napi_callback_info info) {
   if ((uintptr_t)data % (uintptr_t)page != 0 || bytes == 0 || bytes % (size_t)page != 0) {
     snprintf(msg, sizeof msg,
              "%s: \"view\" must start on a %.0f-byte page and span whole pages (got %zu bytes "
-             "at address %% page = %zu)", fn, page, bytes, (size_t)((uintptr_t)data % (uintptr_t)page));
+             "at address %% page = %zu)",
+             fn, page, bytes, (size_t)((uintptr_t)data % (uintptr_t)page));
     napi_throw_range_error(env, "ERR_SHM_MISALIGNED", msg);
     return NULL;
   }
@@ -371,7 +245,8 @@ static napi_value OpenFd(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   double pid;
   int fd;
-  if (!mp_get_integer(env, argv[0], fn, "pid", 1, INT32_MAX, &pid) || !get_fd(env, argv[1], fn, &fd))
+  if (!mp_get_integer(env, argv[0], fn, "pid", 1, INT32_MAX, &pid) ||
+      !get_fd(env, argv[1], fn, &fd))
     return NULL;
   char path[64];
   snprintf(path, sizeof path, "/proc/%.0f/fd/%d", pid, fd);
@@ -432,6 +307,6 @@ NAPI_MODULE_INIT() {
   NAPI_CALL(env, napi_create_double(env, page_size(), &page));
   NAPI_CALL(env, napi_set_named_property(env, exports, "pageSize", page));
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
-  if (!mp_futex_init(env, exports)) return NULL;
+  if (!mp_futex_init(env, exports) || !mp_waiters_init(env, exports)) return NULL;
   return exports;
 }
