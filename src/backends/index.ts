@@ -34,7 +34,11 @@ registerBackend({
     sharesMemory: false,
     sameHost: true,
     canTransfer: false,
-    syncCalls: false,
+    // On mapped memory a child's *Sync calls run in the child; through the broker each one is a
+    // round trip. Asked on first use, when the memory is chosen.
+    get syncCalls() {
+      return mappedAvailable();
+    },
     ownProcess: true,
   },
   backend: processBackend,

@@ -17,8 +17,16 @@ export type { Capabilities };
 /** A start method's name, as the registry knows it. */
 export type ContextName = mp.StartMethod;
 
-/** The contexts every suite runs under: every registered start method, the default first. */
-export const kContexts: readonly ContextName[] = registeredMethods();
+/**
+ * The contexts every suite runs under: every registered start method, the default first. With
+ * `MULTIPROCESSING_TS_SHARED_MEMORY=broker` (the second run of `npm test`), only the contexts
+ * that memory setting changes: the others ran already.
+ */
+export const kContexts: readonly ContextName[] = registeredMethods().filter(
+  (name) =>
+    process.env.MULTIPROCESSING_TS_SHARED_MEMORY !== 'broker' ||
+    mp.getContext(name).sharedMemory === 'broker',
+);
 
 /** A capability a suite can ask of the contexts it runs under. */
 export type Capability = keyof Capabilities;
@@ -56,8 +64,11 @@ export function forEachContext(
   for (const name of kContexts) {
     const caps = capabilitiesOf(name);
     const why = mismatch(caps, filter);
-    if (why) describe(`${title} [${name}]: not run (${why})`, () => {});
-    else describe(`${title} [${name}]`, () => body(mp.getContext(name), name, caps));
+    const ctx = mp.getContext(name);
+    // The memory mode is part of the name: the suites run once more with the broker forced.
+    const label = ctx.sharedMemory === 'local' ? name : `${name}, ${ctx.sharedMemory}`;
+    if (why) describe(`${title} [${label}]: not run (${why})`, () => {});
+    else describe(`${title} [${label}]`, () => body(ctx, name, caps));
   }
 }
 
