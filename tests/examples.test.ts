@@ -77,6 +77,12 @@ const kExpected: Record<string, RegExp[]> = {
     /is a Float64Array: true/,
     /process-context counter: 3/,
   ],
+  'mapped-memory.ts': [
+    /process context shared memory: (mapped|broker)/,
+    /counter: (100000 of 100000|1000 of 1000) exact/,
+    /child sees a Float64Array: true/,
+    /parent reads arr\[0\]: 42/,
+  ],
   'shared-memory.ts': [/thread: HELLO/, /process: HELLO/, /after unlink: FileNotFoundError/],
   'shareable-list.ts': [/'alpha', 'beta', 42, true, 'done by Process-2'/, /format 8s8sd\?32s/],
   'locks-events-barrier.ts': [
