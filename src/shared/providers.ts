@@ -1,10 +1,14 @@
 // The built-in core providers, registered in the order they claim cores: broker (remote cores), mapped, then local.
-import { brokerCores } from '../broker/provider.ts';
-import { useNamesOf } from '../mapped/provider.ts';
+import { brokerCores, createBuffer } from '../broker/provider.ts';
+import { mappedCores, useNamesOf } from '../mapped/provider.ts';
 import './local-provider.ts';
 
-// Named blocks of mapped memory are registered where the broker keeps every other name.
-useNamesOf(() => brokerCores.names());
+// Named blocks of mapped memory are registered where the broker keeps every other name; the main
+// process makes them from mapped memory, so a block passed to a child is mapped there.
+useNamesOf(() => ({
+  ...brokerCores.names(),
+  create: (name: string, size: number) => createBuffer(name, size, mappedCores.memory),
+}));
 
 export { localCores } from './local-provider.ts';
 export { brokerCores } from '../broker/provider.ts';
