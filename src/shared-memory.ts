@@ -6,6 +6,7 @@ import type { BufferCoreApi } from './shared/element-cores.ts';
 import type { AnyTypedArray } from './shared/typecodes.ts';
 import type { BufferCore } from './shared/buffer-core.ts';
 import { activeProvider } from './shared/binding.ts';
+import { sizeOfShared } from './shared/memory.ts';
 import type { NamedBuffers } from './shared/provider.ts';
 import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared/remote-array.ts';
@@ -104,7 +105,7 @@ export class SharedMemory {
         this.#name = name;
         this.#size =
           this.#memory instanceof SharedArrayBuffer
-            ? this.#memory.byteLength
+            ? sizeOfShared(this.#memory)
             : (this.#memory.state.meta as { size: number }).size;
       }
     }

@@ -47,6 +47,10 @@ export type ToBroker =
       readonly t: 'publish';
       readonly name: string;
       readonly buffer: SharedArrayBuffer;
+      /** The bytes asked for (a buffer of some memories is longer). */
+      readonly size: number;
+      /** What another thread of this process needs to adopt the buffer (describeShared). */
+      readonly description: unknown;
       readonly reply: ReplyTo;
     }
   | { readonly t: 'lookup'; readonly name: string; readonly reply: ReplyTo }

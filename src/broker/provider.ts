@@ -50,7 +50,14 @@
 //    stopBroker() are stale afterwards: calls through them fail with ERR_BROKER_GONE.
 import { isMainThread } from 'node:worker_threads';
 import { type CoreState, type SharedCore, createCore } from '../shared/core.ts';
-import { type Memory, allocateShared, kLocalMemory } from '../shared/memory.ts';
+import {
+  type Memory,
+  adoptShared,
+  allocateShared,
+  describeShared,
+  kLocalMemory,
+  sizeOfShared,
+} from '../shared/memory.ts';
 import { carryLocalCoresWith } from '../shared/local-provider.ts';
 import {
   type CoreProvider,
@@ -185,7 +192,13 @@ export function publishBuffer(name: string, buffer: SharedArrayBuffer): void {
     throw new TypeError(
       'publishBuffer() cannot share memory from a child process: use createBuffer(name, size)',
     );
-  requestBroker({ t: 'publish', name, buffer });
+  requestBroker({
+    t: 'publish',
+    name,
+    buffer,
+    size: sizeOfShared(buffer),
+    description: describeShared(buffer),
+  });
 }
 
 /**
@@ -209,7 +222,7 @@ export function createBuffer(
   if (root)
     return coreFromHandle(callSync(root, 'createBuffer', [name, size]) as CoreHandle) as BufferCore;
   const buffer = allocateShared(size, undefined, memory);
-  requestBroker({ t: 'publish', name, buffer });
+  requestBroker({ t: 'publish', name, buffer, size, description: describeShared(buffer) });
   return buffer;
 }
 
@@ -225,7 +238,13 @@ export function lookupBuffer(name: string): SharedArrayBuffer | BufferCore {
   const root = rootHandle();
   if (root)
     return coreFromHandle(callSync(root, 'lookupBuffer', [name]) as CoreHandle) as BufferCore;
-  return requestBroker({ t: 'lookup', name }) as SharedArrayBuffer;
+  const { buffer, description } = requestBroker({ t: 'lookup', name }) as {
+    buffer: SharedArrayBuffer;
+    description: unknown;
+  };
+  // The registry's thread sent a new object for the same memory: let its memory adopt it.
+  adoptShared(buffer, description);
+  return buffer;
 }
 
 /**

@@ -49,6 +49,16 @@ import {
 // reach a child before the owner's registration message reaches the broker).
 const kParkMs = 10_000;
 
+/** A named buffer in the registry. */
+interface Named {
+  readonly buffer: SharedArrayBuffer;
+  /** The bytes asked for. */
+  readonly size: number;
+  /** How another thread of this process adopts the buffer (see describeShared). */
+  readonly description: unknown;
+  handle: CoreHandle | null;
+}
+
 /** The broker's own core (id 0): named buffers for children. */
 class ServiceCore implements SharedCore {
   readonly kind = 'mp:service';
@@ -85,7 +95,7 @@ class Broker {
   readonly #cores = new Map<number, SharedCore>();
   readonly #parked = new Map<number, (() => void)[]>();
   readonly #failed = new Map<number, Error>();
-  readonly #buffers = new Map<string, { buffer: SharedArrayBuffer; handle: CoreHandle | null }>();
+  readonly #buffers = new Map<string, Named>();
   readonly #replyChannels = new Map<number, BroadcastChannel>();
   readonly #connections = new Set<Connection>();
   readonly #service: ServiceCore;
@@ -131,10 +141,15 @@ class Broker {
         );
         return;
       case 'publish':
-        this.#answerThread(msg.reply, () => this.publish(msg.name, msg.buffer));
+        this.#answerThread(msg.reply, () =>
+          this.publish(msg.name, msg.buffer, msg.size, msg.description),
+        );
         return;
       case 'lookup':
-        this.#answerThread(msg.reply, () => this.#named(msg.name).buffer);
+        this.#answerThread(msg.reply, () => {
+          const { buffer, description } = this.#named(msg.name);
+          return { buffer, description };
+        });
         return;
       case 'unpublish':
         this.#answerThread(msg.reply, () => this.unpublish(msg.name));
@@ -229,10 +244,15 @@ class Broker {
     }
   }
 
-  publish(name: string, buffer: SharedArrayBuffer): void {
+  publish(
+    name: string,
+    buffer: SharedArrayBuffer,
+    size = buffer.byteLength,
+    description: unknown = undefined,
+  ): void {
     if (this.#buffers.has(name))
       throw new FileExistsError(`a shared buffer named '${name}' already exists`);
-    this.#buffers.set(name, { buffer, handle: null });
+    this.#buffers.set(name, { buffer, size, description, handle: null });
   }
 
   unpublish(name: string): void {
@@ -240,7 +260,7 @@ class Broker {
     this.#buffers.delete(name);
   }
 
-  #named(name: string): { buffer: SharedArrayBuffer; handle: CoreHandle | null } {
+  #named(name: string): Named {
     const entry = this.#buffers.get(name);
     if (!entry) throw new FileNotFoundError(`no shared buffer named '${name}'`);
     return entry;
@@ -251,7 +271,7 @@ class Broker {
     const entry = this.#named(name);
     if (!entry.handle) {
       const id = Atomics.add(this.#control, kControl.nextId, 1);
-      const core = BufferCore.over(entry.buffer);
+      const core = BufferCore.over(entry.buffer, entry.size);
       this.#cores.set(id, core);
       entry.handle = {
         kind: kBufferKind,

@@ -6,10 +6,10 @@
 // futex of the native addon (V8's Atomics.wait/notify only see waiters of one process), through
 // the wake-up seam of shared/atomics.ts; it is registered in each thread on its first mapped
 // buffer, so threads that never see one pay nothing.
-import type { Destination } from '../reduction/values.ts';
+import { type Destination, registerReviver, registerViewReducer } from '../reduction/values.ts';
 import { registerWaker, type Waker } from '../shared/atomics.ts';
 import { type CoreState, type SharedCore, createCore } from '../shared/core.ts';
-import { type Memory, registerGrower } from '../shared/memory.ts';
+import { type Memory, registerDescriber, registerGrower, registerSizer } from '../shared/memory.ts';
 import { type CoreProvider, type CoreWire, registerProvider } from '../shared/provider.ts';
 import { loadShmAddon, shmUnavailableReason } from '../native/shm-addon.ts';
 import {
@@ -144,3 +144,47 @@ export function mappedUnavailableReason(): string | null {
 }
 
 registerProvider(mappedCores);
+
+/** A plain view over mapped memory, on its way to another process. */
+interface ViewWire {
+  readonly placement: Placement;
+  /** The view's class: a typed array's name, or 'DataView'. */
+  readonly type: string;
+  readonly byteOffset: number;
+  readonly length: number;
+}
+
+const kViewKind = 'mapped:View';
+
+// A typed array over mapped memory (a RawArray, a subarray of an Array, SharedMemory.buf) goes
+// to another process as the same memory, not as a copy of its elements.
+registerViewReducer((view) => {
+  const placement = placementOf(view.buffer as SharedArrayBuffer);
+  if (!placement) return undefined;
+  let proto = Object.getPrototypeOf(view) as { constructor: { name: string } } | null;
+  // The built-in class under a subclass (Buffer is a Uint8Array; species keeps them plain).
+  while (proto && !(proto.constructor.name in globalThis)) proto = Object.getPrototypeOf(proto);
+  const type = proto?.constructor.name ?? 'Uint8Array';
+  const length = view instanceof DataView ? view.byteLength : (view as Uint8Array).length;
+  const state: ViewWire = { placement, type, byteOffset: view.byteOffset, length };
+  return { kind: kViewKind, state };
+});
+
+registerReviver(kViewKind, (wire: ViewWire) => {
+  installWaker();
+  const buffer = mapPlacement(wire.placement);
+  const Type = (globalThis as unknown as Record<string, new (...a: unknown[]) => unknown>)[
+    wire.type
+  ]!;
+  return new Type(buffer, wire.byteOffset, wire.length);
+});
+
+registerSizer((buffer) => placementOf(buffer)?.bytes);
+
+registerDescriber({
+  describe: (buffer) => placementOf(buffer),
+  adopt(buffer, description) {
+    installWaker();
+    adoptMapped(buffer, description as Placement);
+  },
+});

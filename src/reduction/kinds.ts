@@ -24,6 +24,7 @@ export const kHandleModules: Readonly<Record<string, Loader>> = {
   'shared:Value': () => import('../shared-types.ts'),
   'shared:Array': () => import('../shared-array.ts'),
   'shared:ArrayCopy': () => import('../shared/remote-array.ts'),
+  'mapped:View': () => import('../mapped/provider.ts'),
   'shared:SharedMemory': () => import('../shared-memory.ts'),
   'shared:ShareableList': () => import('../shareable-list.ts'),
   'mp.Queue': () => import('../queues.ts'),

@@ -48,6 +48,23 @@ const revivers = new Map<string, Reviver>([
   [kErrorHandle, (state: SerializedError) => deserializeError(state)],
 ]);
 
+type ViewReducer = (
+  view: ArrayBufferView,
+  destination: Destination,
+) => { kind: string; state: unknown } | undefined;
+const viewReducers: ViewReducer[] = [];
+
+/**
+ * Registers how a plain view (typed array, DataView) over memory that other processes can map
+ * travels to them as that memory instead of a copy; `reduce` returns undefined for views that
+ * are not over its memory.
+ * @example
+ * registerViewReducer((view) => placementOf(view.buffer) && { kind: 'mapped:View', state })
+ */
+export function registerViewReducer(reduce: ViewReducer): void {
+  viewReducers.push(reduce);
+}
+
 /** Registers how a handle of `kind` is rebuilt on the receiving side. */
 export function registerReviver(kind: string, revive: Reviver): void {
   revivers.set(kind, revive);
@@ -120,6 +137,16 @@ export function encode(value: unknown, destination: Destination): Encoded {
         list.push(buffer);
       seen.set(v, v);
       return v;
+    }
+    if (viewReducers.length > 0 && !destination.sharesMemory && ArrayBuffer.isView(v)) {
+      for (const reduce of viewReducers) {
+        const reduced = reduce(v, destination);
+        if (reduced === undefined) continue;
+        const handle = { [kHandleKey]: reduced.kind, state: reduced.state };
+        substituted = true;
+        seen.set(v, handle);
+        return handle;
+      }
     }
     if (typeof (v as Partial<Reducible>)[kReduce] === 'function') {
       const { kind, state } = (v as Reducible)[kReduce](destination);

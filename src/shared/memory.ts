@@ -82,3 +82,71 @@ export function growShared(buffer: SharedArrayBuffer, bytes: number): void {
   for (const grow of growers) if (grow(buffer, bytes)) return;
   throw new Error('assertion failed: growShared on a buffer that cannot grow');
 }
+
+// Memory whose buffers are longer than what was asked (mapped memory comes in 64 KiB pages)
+// says how many bytes each one really holds.
+type Sizer = (buffer: SharedArrayBuffer) => number | undefined;
+const sizers: Sizer[] = [];
+
+/**
+ * Registers how to read the size asked for a buffer of another memory (undefined: not its own).
+ * @example
+ * registerSizer((b) => placementOf(b)?.bytes)
+ */
+export function registerSizer(size: Sizer): void {
+  sizers.push(size);
+}
+
+/**
+ * The bytes `buffer` was allocated with: its length, or less for memory that rounds up.
+ * @example
+ * const size = sizeOfShared(lookup(name))
+ */
+export function sizeOfShared(buffer: SharedArrayBuffer): number {
+  for (const size of sizers) {
+    const bytes = size(buffer);
+    if (bytes !== undefined) return bytes;
+  }
+  return buffer.byteLength;
+}
+
+// A buffer of another memory that reaches another thread by postMessage arrives as a new object
+// its memory does not know yet; its description, sent along, lets the receiver adopt it.
+interface Describer {
+  describe(buffer: SharedArrayBuffer): unknown;
+  adopt(buffer: SharedArrayBuffer, description: unknown): void;
+}
+const describers: Describer[] = [];
+
+/**
+ * Registers how buffers of another memory are described and adopted across threads.
+ * @example
+ * registerDescriber({ describe: placementOf, adopt: adoptMapped })
+ */
+export function registerDescriber(describer: Describer): void {
+  describers.push(describer);
+}
+
+/**
+ * What a thread receiving `buffer` needs to adopt it (see {@link adoptShared}); undefined for a
+ * plain SharedArrayBuffer.
+ * @example
+ * post({ buffer, description: describeShared(buffer) })
+ */
+export function describeShared(buffer: SharedArrayBuffer): unknown {
+  for (const d of describers) {
+    const description = d.describe(buffer);
+    if (description !== undefined) return description;
+  }
+  return undefined;
+}
+
+/**
+ * Adopts a buffer another thread sent with its {@link describeShared} description.
+ * @example
+ * adoptShared(msg.buffer, msg.description)
+ */
+export function adoptShared(buffer: SharedArrayBuffer, description: unknown): void {
+  if (description === undefined) return;
+  for (const d of describers) d.adopt(buffer, description);
+}
