@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -266,6 +268,29 @@ static napi_value OpenFd(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/**
+ * dieWithParent(parentPid) → whether the parent is still `parentPid`: asks the kernel to SIGKILL
+ * this process when the thread that started it ends, so a child blocked in a futex wait does not
+ * outlive its program. False when the parent was already gone (the caller exits then).
+ */
+static napi_value DieWithParent(napi_env env, napi_callback_info info) {
+  static const char fn[] = "dieWithParent";
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double parent;
+  if (!mp_get_integer(env, argv[0], fn, "parentPid", 1, INT32_MAX, &parent)) return NULL;
+  // prctl(PR_SET_PDEATHSIG): the signal the kernel sends us when our parent (thread) exits.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    mp_throw_sys(env, "ERR_SHM_SYSCALL", errno, "prctl", "%s: PR_SET_PDEATHSIG failed", fn);
+    return NULL;
+  }
+  // getppid(): a parent that died before the prctl left us re-parented, and no signal will come.
+  napi_value out;
+  NAPI_CALL(env, napi_get_boolean(env, getppid() == (pid_t)parent, &out));
+  return out;
+}
+
 /** closeFd(fd): closes a descriptor from memfdCreate or openFd (mappings stay valid). */
 static napi_value CloseFd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -302,6 +327,7 @@ NAPI_MODULE_INIT() {
       {"openFd", NULL, OpenFd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, CloseFd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fdSize", NULL, FdSize, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dieWithParent", NULL, DieWithParent, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value page;
   NAPI_CALL(env, napi_create_double(env, page_size(), &page));

@@ -12,6 +12,9 @@ import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared/remote-array.ts';
 import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './shared/travel.ts';
 import { checkBoolean, checkInteger, checkKnown, checkString, invalidArg } from './validate.ts';
+import { constants } from 'node:buffer';
+
+const kMaxBlockBytes = constants.MAX_LENGTH;
 
 /** The byte core of a named buffer, as a process that cannot map it sees it. */
 type NamedCore = BufferCore;
@@ -77,6 +80,15 @@ export class SharedMemory {
       checkString(name, 'name');
       checkBoolean(create, 'create');
       checkInteger(size, 'size', 0);
+      // One Uint8Array must be able to show the whole block.
+      if (size > kMaxBlockBytes) {
+        throw Object.assign(
+          new RangeError(
+            `Expected \`size\` to be at most ${kMaxBlockBytes} bytes (one Uint8Array), got ${size} (number)`,
+          ),
+          { code: 'ERR_SHM_TOO_LARGE' },
+        );
+      }
       noteReducible();
       if (name !== undefined && (name.length === 0 || name.includes('\0')))
         invalidArg('name', 'a non-empty string without NUL', name);

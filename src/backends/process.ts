@@ -6,6 +6,7 @@ import { kEntryUrl } from './urls.ts';
 import { HoldingLedger } from '../runtime/holdings.ts';
 import type { BootMessage } from '../runtime/protocol.ts';
 import { brokerEnvironment } from '../broker/provider.ts';
+import { kDieWithVariable } from '../runtime/parent-death.ts';
 
 /** Child processes of this thread that have not exited yet (tests check none are left behind). */
 export const liveChildren = new Set<ChildProcess>();
@@ -47,7 +48,12 @@ export const processBackend: Backend = {
       serialization: 'advanced',
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       // The child reaches the broker of the process that owns shared buffers (named SharedMemory).
-      env: { ...(options.env ?? process.env), ...brokerEnvironment() },
+      env: {
+        ...(options.env ?? process.env),
+        ...brokerEnvironment(),
+        // The child asks the kernel to end it with this thread (see runtime/parent-death.ts).
+        [kDieWithVariable]: String(process.pid),
+      },
       execArgv: [
         ...process.execArgv,
         ...(options.resourceLimits ? resourceFlags(options.resourceLimits) : []),

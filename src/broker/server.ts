@@ -71,8 +71,14 @@ class ServiceCore implements SharedCore {
     this.#memory = memory;
   }
   createBuffer(name: string, size: number): CoreHandle {
-    this.#broker.publish(name, allocateShared(size, undefined, this.#memory));
-    return this.#broker.bufferHandle(name);
+    this.#broker.publish(name, allocateShared(size, undefined, this.#memory), size);
+    try {
+      return this.#broker.bufferHandle(name);
+    } catch (error) {
+      // A block that cannot be used leaves no name behind.
+      this.#broker.unpublish(name);
+      throw error;
+    }
   }
   lookupBuffer(name: string): CoreHandle {
     return this.#broker.bufferHandle(name);

@@ -13,7 +13,7 @@
 // slot. The memory lives as long as any process maps it; the owner closes an arena's
 // descriptor once every buffer it carved from it is collected here (memfd: the OS frees the
 // memory when the last mapping goes, even after a SIGKILL).
-import { kWasmPage, loadShmAddon, type ShmAddon } from '../native/shm-addon.ts';
+import { kMaxMappedSegment, kWasmPage, loadShmAddon, type ShmAddon } from '../native/shm-addon.ts';
 
 /** Where a mapped buffer lives: enough for any process of the program to map it. */
 export interface Placement {
@@ -100,9 +100,24 @@ export function allocateMapped(bytes: number, maxByteLength?: number): SharedArr
   const shm = addon();
   if (maxByteLength !== undefined || bytes > kOwnFileBytes) {
     const max = Math.max(bytes, maxByteLength ?? 0);
+    if (max > kMaxMappedSegment) {
+      throw Object.assign(
+        new RangeError(
+          `Expected a shared block of at most ${kMaxMappedSegment} bytes (one mapping), got ${max}`,
+        ),
+        { code: 'ERR_SHM_TOO_LARGE' },
+      );
+    }
     const fd = shm.createSegmentFd(max, { reserve: roundUp(bytes, kOsPage) });
+    let buffer: SharedArrayBuffer;
+    try {
+      buffer = shm.mapSegment(fd, 0, max);
+    } catch (error) {
+      // The file holds its memory until its last descriptor closes: do not keep it.
+      shm.closeFd(fd);
+      throw error;
+    }
     const own: Arena = { fd, next: max, live: 1, open: true };
-    const buffer = shm.mapSegment(fd, 0, max);
     collected.register(buffer, own);
     const placement = { pid: process.pid, fd, offset: 0, bytes, max: maxByteLength ?? 0 };
     return remember(buffer, placement);
@@ -118,6 +133,7 @@ export function allocateMapped(bytes: number, maxByteLength?: number): SharedArr
   }
   const offset = arena.next;
   shm.reserveSegment(arena.fd, offset, roundUp(bytes, kOsPage));
+  // A failed mapping (no address space left) leaves the slot unused; the arena lives on.
   const buffer = shm.mapSegment(arena.fd, offset, bytes);
   arena.next += slot;
   arena.live += 1;

@@ -76,6 +76,14 @@ export interface ShmAddon {
    */
   openRemoteFd(pid: number, fd: number): number;
   /**
+   * Has the kernel SIGKILL this process when the thread that started it ends (PR_SET_PDEATHSIG),
+   * so a child blocked in a futex wait dies with its program; false when that parent is already
+   * gone. Call it early in a child process.
+   * @example
+   * if (!shm.dieWithParent(process.ppid)) process.exit(1)
+   */
+  dieWithParent(parentPid: number): boolean;
+  /**
    * Closes a descriptor from {@link ShmAddon.createSegmentFd} or {@link ShmAddon.openRemoteFd}.
    * @example
    * shm.closeFd(fd)
@@ -131,6 +139,7 @@ interface NativeShm {
   reserve(fd: number, offset: number, length: number): void;
   overlay(view: Uint8Array, fd: number, fileOffset: number): void;
   openFd(pid: number, fd: number): number;
+  dieWithParent(parentPid: number): boolean;
   closeFd(fd: number): void;
   fdSize(fd: number): number;
   futexWait(a: Int32Array, at: number, expected: number, ms?: number): number;
@@ -213,6 +222,7 @@ function wrap(native: NativeShm): ShmAddon {
       return memory.buffer;
     },
     openRemoteFd: (pid, fd) => native.openFd(pid, fd),
+    dieWithParent: (parentPid) => native.dieWithParent(parentPid),
     closeFd: (fd) => native.closeFd(fd),
     segmentSize: (fd) => native.fdSize(fd),
     futexWait: (a, at, expected, ms) => kResults[native.futexWait(a, at, expected, ms)]!,

@@ -138,7 +138,13 @@ export function encode(value: unknown, destination: Destination): Encoded {
       seen.set(v, v);
       return v;
     }
-    if (viewReducers.length > 0 && !destination.sharesMemory && ArrayBuffer.isView(v)) {
+    // A plain view only: a library array (a synchronized Array) travels as itself, below.
+    if (
+      viewReducers.length > 0 &&
+      !destination.sharesMemory &&
+      ArrayBuffer.isView(v) &&
+      typeof (v as Partial<Reducible>)[kReduce] !== 'function'
+    ) {
       for (const reduce of viewReducers) {
         const reduced = reduce(v, destination);
         if (reduced === undefined) continue;

@@ -7,6 +7,7 @@ import type { BootRecord } from './protocol.ts';
 import { type WorkerRole, kRoles } from './roles.ts';
 import { assignMethod } from './start-method.ts';
 import { adoptInherited, state } from './state.ts';
+import { dieWithParent } from './parent-death.ts';
 
 /** Prints an uncaught error the way Python's child does: `Process <name>:` then the stack. */
 export function reportUncaught(error: unknown): void {
@@ -57,6 +58,7 @@ export function loadRevivers(): Promise<void> {
  * await runWorker(boot)
  */
 export async function runWorker(boot: BootRecord): Promise<void> {
+  dieWithParent();
   adoptInherited(boot.inherited);
   const logger = getLogger();
   logger.level = boot.inherited.logLevel;
