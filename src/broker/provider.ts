@@ -56,6 +56,7 @@ import {
   allocateShared,
   describeShared,
   kLocalMemory,
+  reviveShared,
   sizeOfShared,
 } from '../shared/memory.ts';
 import { carryLocalCoresWith } from '../shared/local-provider.ts';
@@ -236,8 +237,18 @@ export function createBuffer(
 export function lookupBuffer(name: string): SharedArrayBuffer | BufferCore {
   checkName(name);
   const root = rootHandle();
-  if (root)
+  if (root) {
+    // A block of memory this process can map too (mapped memory) is mapped here; if it cannot
+    // be (its maker dropped it, no addon here), the broker reaches it.
+    const description = callSync(root, 'describeBuffer', [name]);
+    try {
+      const mapped = reviveShared(description);
+      if (mapped) return mapped;
+    } catch {
+      // fall through to the broker
+    }
     return coreFromHandle(callSync(root, 'lookupBuffer', [name]) as CoreHandle) as BufferCore;
+  }
   const { buffer, description } = requestBroker({ t: 'lookup', name }) as {
     buffer: SharedArrayBuffer;
     description: unknown;

@@ -83,6 +83,9 @@ class ServiceCore implements SharedCore {
   lookupBuffer(name: string): CoreHandle {
     return this.#broker.bufferHandle(name);
   }
+  describeBuffer(name: string): unknown {
+    return this.#broker.description(name);
+  }
   unpublishBuffer(name: string): void {
     this.#broker.unpublish(name);
   }
@@ -270,6 +273,11 @@ class Broker {
     const entry = this.#buffers.get(name);
     if (!entry) throw new FileNotFoundError(`no shared buffer named '${name}'`);
     return entry;
+  }
+
+  /** How another process of the program can map named buffer `name`, if its memory can be mapped. */
+  description(name: string): unknown {
+    return this.#named(name).description;
   }
 
   /** The handle children use for named buffer `name` (its core is registered on first use). */

@@ -187,4 +187,9 @@ registerDescriber({
     installWaker();
     adoptMapped(buffer, description as Placement);
   },
+  revive(description) {
+    if (!mappedAvailable()) return undefined;
+    installWaker();
+    return mapPlacement(description as Placement);
+  },
 });

@@ -115,6 +115,8 @@ export function sizeOfShared(buffer: SharedArrayBuffer): number {
 interface Describer {
   describe(buffer: SharedArrayBuffer): unknown;
   adopt(buffer: SharedArrayBuffer, description: unknown): void;
+  /** The buffer a description names, mapped here (another process), or undefined. */
+  revive(description: unknown): SharedArrayBuffer | undefined;
 }
 const describers: Describer[] = [];
 
@@ -149,4 +151,19 @@ export function describeShared(buffer: SharedArrayBuffer): unknown {
 export function adoptShared(buffer: SharedArrayBuffer, description: unknown): void {
   if (description === undefined) return;
   for (const d of describers) d.adopt(buffer, description);
+}
+
+/**
+ * The buffer `description` names, made reachable here (mapped into this process), or undefined
+ * when no memory of this process can (a plain SharedArrayBuffer of another process).
+ * @example
+ * const buffer = reviveShared(describeNamed(name))
+ */
+export function reviveShared(description: unknown): SharedArrayBuffer | undefined {
+  if (description === undefined) return undefined;
+  for (const d of describers) {
+    const buffer = d.revive(description);
+    if (buffer !== undefined) return buffer;
+  }
+  return undefined;
 }

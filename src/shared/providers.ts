@@ -4,7 +4,8 @@ import { mappedCores, useNamesOf } from '../mapped/provider.ts';
 import './local-provider.ts';
 
 // Named blocks of mapped memory are registered where the broker keeps every other name; the main
-// process makes them from mapped memory, so a block passed to a child is mapped there.
+// process makes them from mapped memory, so a block passed to a child, or looked up by name
+// there, is mapped.
 useNamesOf(() => ({
   ...brokerCores.names(),
   create: (name: string, size: number) => createBuffer(name, size, mappedCores.memory),
