@@ -90,6 +90,21 @@ function remember(buffer: SharedArrayBuffer, placement: Placement): SharedArrayB
   return buffer;
 }
 
+// The mappings made here from placements most recently, held strongly: a pool worker that gets
+// the same shared array in task after task keeps one mapping, its pages already faulted in,
+// instead of mapping it afresh (and faulting every page again) whenever the last task's view
+// was collected.
+const kKeepRecent = 16;
+const recent: SharedArrayBuffer[] = [];
+
+function keep(buffer: SharedArrayBuffer): SharedArrayBuffer {
+  const at = recent.indexOf(buffer);
+  if (at >= 0) recent.splice(at, 1);
+  recent.push(buffer);
+  if (recent.length > kKeepRecent) recent.shift();
+  return buffer;
+}
+
 /**
  * A new zero-filled mapped buffer of `bytes` bytes (growable up to `maxByteLength` with
  * {@link growMapped}). Throws the addon's coded error when the OS has no room for it.
@@ -172,10 +187,10 @@ function descriptorOf(placement: Placement): number {
 export function mapPlacement(placement: Placement): SharedArrayBuffer {
   const key = `${placement.pid}:${placement.fd}:${placement.offset}`;
   const known = mappings.get(key)?.deref();
-  if (known) return known;
+  if (known) return keep(known);
   const size = placement.max > 0 ? placement.max : placement.bytes;
   const buffer = addon().mapSegment(descriptorOf(placement), placement.offset, size);
-  return remember(buffer, placement);
+  return keep(remember(buffer, placement));
 }
 
 /**
