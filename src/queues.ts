@@ -1,4 +1,4 @@
-// Queue, JoinableQueue and SimpleQueue: Python's process queues over a shared channel core (DESIGN §6).
+// Queue, JoinableQueue and SimpleQueue: Python's process queues over a shared channel core.
 import { Empty, Full, InvalidStateError } from './errors.ts';
 import {
   type Destination,

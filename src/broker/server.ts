@@ -1,4 +1,4 @@
-// The broker thread: runs shared primitives' cores on behalf of child processes (DESIGN §3).
+// The broker thread: runs shared primitives' cores on behalf of child processes that cannot map their memory.
 //
 // Design notes.
 // - Why a thread. Child processes cannot map this process's SharedArrayBuffers, so someone here

@@ -1,4 +1,4 @@
-// How a function travels to a worker: as self-contained source, a module reference, or an explicit ref (DESIGN §4).
+// How a function travels to a worker: as self-contained source, a module reference, or an explicit ref.
 import { createRequire } from 'node:module';
 import inspector from 'node:inspector';
 import { pathToFileURL } from 'node:url';

@@ -1,4 +1,4 @@
-// How values travel: library objects become handles and back, transfer() marks become transfer lists (DESIGN §5).
+// How values travel: library objects become handles and back, transfer() marks become transfer lists.
 import { DataCloneError } from '../errors.ts';
 import { describe } from '../validate.ts';
 import { deserializeError, serializeError, type SerializedError } from './errors.ts';

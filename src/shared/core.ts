@@ -3,7 +3,7 @@
 // Every shared primitive (Lock, Semaphore, Queue, Value…) is split in two:
 //  - a *core*: the algorithm over SharedArrayBuffers and Atomics. It runs identically in the
 //    main thread, in any thread worker (which receives the same buffers) and in the broker
-//    thread (which runs it on behalf of child processes, DESIGN §3);
+//    thread (which runs it on behalf of child processes that reach it through the broker);
 //  - the *public class*: validation, options, async/sync forms; it calls its core.
 //
 // Method conventions on a core (the broker and the remote stub rely on them):
@@ -14,11 +14,10 @@
 //  - arguments and results are structured-cloneable; ownership is explicit: methods that care
 //    who calls them (RLock, Condition) take an `owner` argument = {@link callerId}().
 //
-// In a child process a core is a *remote core*: an object with the same method names whose
-// calls travel to the broker (async methods as async RPC, the others as blocking RPC through
+// Where the memory cannot be mapped into a child process (the broker provider), a child's core
+// is a *remote core*: an object with the same method names whose calls travel to the broker (async methods as async RPC, the others as blocking RPC through
 // the child's helper thread). The public class cannot tell the difference. How a primitive
 // travels (reduceCore/reviveCore), named buffers, and the broker's rules: src/broker/provider.ts.
-// (Broker engineer, additive: registerCore takes an optional module URL; coreModuleUrl, hasCore.)
 import { threadId } from 'node:worker_threads';
 
 /** A core's whole state: its buffers (shared memory) and immutable metadata. */
