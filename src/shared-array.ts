@@ -3,7 +3,7 @@ import { activeProvider } from './shared/binding.ts';
 import { kReduce, type Destination } from './reduction/values.ts';
 import type { Lock, RLock, AcquireOptions } from './synchronize/lock.ts';
 import {
-  isLocal,
+  isRealCore,
   markLocal,
   reduceCore,
   registerPrimitive,
@@ -86,7 +86,7 @@ const lockMethods = {
   },
   getObj(this: AnyTypedArray): AnyTypedArray {
     const { core, typecode } = extraOf(this);
-    if (!isLocal(core)) return remoteArray(core, typecode, 0, this.length) as AnyTypedArray;
+    if (!isRealCore(core)) return remoteArray(core, typecode, 0, this.length) as AnyTypedArray;
     return viewOf(typecode, this.buffer as unknown as SharedArrayBuffer, 0, this.length);
   },
   acquire(this: object, options?: AcquireOptions): Promise<boolean> {
@@ -142,7 +142,7 @@ function build(
   synchronized: boolean,
 ): AnyTypedArray {
   let array: AnyTypedArray;
-  if (isLocal(core)) {
+  if (isRealCore(core)) {
     const Cls = classFor(typecode, synchronized);
     array = new Cls((core as BufferCore).view.buffer as unknown as SharedArrayBuffer, 0, length);
   } else {

@@ -10,7 +10,7 @@ import { sizeOfShared } from './shared/memory.ts';
 import type { NamedBuffers } from './shared/provider.ts';
 import type { SharedCore } from './shared/core.ts';
 import { remoteArray } from './shared/remote-array.ts';
-import { isLocal, reduceCore, registerPrimitive, type CoreHandle } from './shared/travel.ts';
+import { isRealCore, reduceCore, registerPrimitive, type CoreHandle } from './shared/travel.ts';
 import { checkBoolean, checkInteger, checkKnown, checkString, invalidArg } from './validate.ts';
 import { constants } from 'node:buffer';
 
@@ -71,7 +71,7 @@ export class SharedMemory {
       adopting = null!;
       this.#name = name;
       this.#size = size;
-      this.#memory = isLocal(revived)
+      this.#memory = isRealCore(revived)
         ? (revived.state.buffers[0] as SharedArrayBuffer)
         : (revived as NamedCore);
     } else {

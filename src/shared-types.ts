@@ -6,7 +6,7 @@ import { kReduce, type Destination } from './reduction/values.ts';
 import { Lock, RLock, lockCoreOf, type AcquireOptions } from './synchronize/lock.ts';
 import { kOwner, type MutexCore } from './synchronize/mutex-core.ts';
 import {
-  isLocal,
+  isRealCore,
   markLocal,
   reduceCore,
   registerPrimitive,
@@ -73,7 +73,7 @@ export class RawSharedValue<T extends number | bigint = number> {
       if (value !== undefined) core.set(0, value);
       this.#core = core;
     }
-    this.#view = isLocal(this.#core)
+    this.#view = isRealCore(this.#core)
       ? ((this.#core as BufferCore).view as unknown as { [i: number]: T })
       : null;
   }
@@ -157,7 +157,7 @@ export class SynchronizedValue<T extends number | bigint = number> {
       this.#core = markLocal(core);
     }
     const lockCore = lockCoreOf(this.#lock);
-    const local = isLocal(this.#core) && isLocal(lockCore);
+    const local = isRealCore(this.#core) && isRealCore(lockCore);
     this.#lockCore = local ? (lockCore as MutexCore) : null;
     this.#words = local && lockCore.kind === 'RLock' ? (lockCore as MutexCore).words : null;
     this.#view = local ? ((this.#core as ValueCore).view as unknown as { [i: number]: T }) : null;

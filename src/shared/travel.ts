@@ -21,15 +21,6 @@ export function markLocal<C extends SharedCore>(core: C): C {
 }
 
 /**
- * Whether `core` runs here over real shared memory (not a core whose calls travel elsewhere).
- * @example
- * const fast = isLocal(core) ? (core as MutexCore).words : null
- */
-export function isLocal(core: SharedCore): boolean {
-  return isRealCore(core);
-}
-
-/**
  * Registers the reviver of a primitive's handle `{ core, ... }`.
  * @example
  * registerPrimitive('sync:Lock', (core) => adoptLock(core))

@@ -8,7 +8,7 @@ import { kReduce, type Destination } from '../reduction/values.ts';
 import { state as runtimeState } from '../runtime/state.ts';
 import { checkBoolean, checkFunction, checkKnown, checkTimeout } from '../validate.ts';
 import {
-  isLocal,
+  isRealCore,
   markLocal,
   reduceCore,
   registerPrimitive,
@@ -170,7 +170,7 @@ export class RLock {
 
   constructor() {
     this.#core = takeCore('RLock');
-    this.#w = isLocal(this.#core) ? (this.#core as MutexCore).words : null;
+    this.#w = isRealCore(this.#core) ? (this.#core as MutexCore).words : null;
   }
 
   static {
